@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Idempotent toolchain set-up: installs only what is missing, so a second run takes seconds.
+# Versions fit together (see ../shared/TOOLCHAIN.md): wasm-bindgen crate = wasm-bindgen-cli.
+set -euo pipefail
+
+WASM_PACK_VERSION=0.15.1
+BINARYEN_VERSION=132.0.0
+root=$(cd "$(dirname "$0")/.." && pwd)
+# The CLI must equal the crate pin exactly, or wasm-pack tries to download its own copy.
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")
+
+log() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_packages() {
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v wasm-objdump >/dev/null || missing+=(wabt)
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+rust_targets() {
+  for tc in stable nightly; do
+    rustup toolchain list | grep -q "^$tc" || continue
+    rustup +"$tc" target list --installed | grep -q wasm32-unknown-unknown \
+      || { log "rustup $tc: wasm32 target"; rustup +"$tc" target add wasm32-unknown-unknown; }
+    rustup +"$tc" component list --installed | grep -q '^rust-src' \
+      || { log "rustup $tc: rust-src"; rustup +"$tc" component add rust-src; }
+  done
+}
+
+cargo_tool() { # binary, crate, version
+  if ! "$1" --version 2>/dev/null | grep -q " $3\$\| $3 "; then
+    log "cargo install $2 $3"
+    # No --locked: a locked dependency is missing from the registry mirror.
+    cargo install "$2" --version "$3" --force >/dev/null
+  fi
+}
+
+binaryen() {
+  # Debian's wasm-opt (binaryen 108) corrupts wasm-bindgen output; use npm's, ahead on PATH.
+  local v
+  v=$(wasm-opt --version 2>/dev/null | grep -o 'version [0-9]*' | grep -o '[0-9]*' || echo 0)
+  if [ "${v:-0}" -lt 116 ]; then
+    log "binaryen $BINARYEN_VERSION from npm"
+    as_root npm install --silent --prefix /opt/binaryen --no-save "binaryen@$BINARYEN_VERSION" >/dev/null
+    as_root ln -sf /opt/binaryen/node_modules/.bin/wasm-opt /usr/local/bin/wasm-opt
+  fi
+}
+
+node_modules() {
+  if [ ! -d "$root/node_modules/playwright-core" ]; then
+    log "npm install"
+    (cd "$root" && npm install --silent --no-audit --no-fund >/dev/null)
+  fi
+}
+
+apt_packages
+rust_targets
+cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION"
+cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+binaryen
+node_modules
+log "ok"

@@ -1,0 +1,107 @@
+//! The trained numbers of one network, in TensorFlow's layouts, one entry per layer of
+//! [`Config::layers`]. Comes from a seeded initialization today (every alpha and resolution runs
+//! without a file) and from model files later.
+
+use crate::arch::{Config, LayerSpec, OpKind};
+use crate::error::Error;
+use crate::ops::BatchNorm;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// TF-slim's batch-norm epsilon for MobileNet v1.
+pub const BATCH_NORM_EPSILON: f32 = 0.001;
+
+/// One conv layer's weights: the filter in TF layout (conv [k,k,in,out], depthwise [k,k,in,1],
+/// pointwise and logits [1,1,in,out]), a bias (may be empty) and the batch norm that follows, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerWeights {
+    pub filter: Tensor,
+    pub bias: Vec<f32>,
+    pub batch_norm: Option<BatchNorm>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    /// Aligned with `Config::layers()`; `None` for layers without weights (the average pool).
+    pub layers: Vec<Option<LayerWeights>>,
+}
+
+/// The filter shape TF gives a layer.
+pub fn filter_shape(l: &LayerSpec) -> Option<[usize; 4]> {
+    let [kh, kw] = l.kernel;
+    match l.op {
+        OpKind::Conv | OpKind::Pointwise | OpKind::Logits => Some([kh, kw, l.input.c, l.output.c]),
+        OpKind::Depthwise => Some([kh, kw, l.input.c, 1]),
+        OpKind::AvgPool => None,
+    }
+}
+
+impl Weights {
+    /// Deterministic weights for any configuration: He-normal filters, batch norm with non-trivial
+    /// statistics after every conv (as a trained network has), logits with a bias.
+    pub fn seeded(cfg: &Config, seed: u64) -> Weights {
+        let mut rng = Rng::new(seed);
+        let layers = cfg.layers().iter().map(|l| seeded_layer(l, &mut rng)).collect();
+        Weights { layers }
+    }
+
+    /// Checks that every filter, bias and batch norm has the size its layer needs.
+    pub fn check(&self, cfg: &Config) -> Result<(), Error> {
+        let specs = cfg.layers();
+        if specs.len() != self.layers.len() {
+            return Err(Error::shape(format!("{} layers of weights for {} layers", self.layers.len(), specs.len())));
+        }
+        for (spec, w) in specs.iter().zip(&self.layers) {
+            check_layer(spec, w.as_ref())?;
+        }
+        Ok(())
+    }
+}
+
+fn check_layer(spec: &LayerSpec, w: Option<&LayerWeights>) -> Result<(), Error> {
+    let bad = |what: String| Err(Error::shape(format!("{}: {what}", spec.name)));
+    match (filter_shape(spec), w) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => bad("has no weights, but some were given".into()),
+        (Some(_), None) => bad("weights missing".into()),
+        (Some(shape), Some(w)) => {
+            let c = spec.output.c;
+            if w.filter.shape.0 != shape {
+                return bad(format!("filter is {}, expected {:?}", w.filter.shape, shape));
+            }
+            if !(w.bias.is_empty() || w.bias.len() == c) {
+                return bad(format!("bias has {} values for {c} channels", w.bias.len()));
+            }
+            if w.batch_norm.as_ref().is_some_and(|bn| bn.channels() != c) {
+                return bad(format!("batch norm does not have {c} channels"));
+            }
+            if w.filter.data.iter().chain(&w.bias).any(|v| !v.is_finite()) {
+                return Err(Error::NonFinite(format!("{}: weights contain NaN or infinity", spec.name)));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn seeded_layer(l: &LayerSpec, rng: &mut Rng) -> Option<LayerWeights> {
+    let shape = filter_shape(l)?;
+    let [kh, kw, cin, _] = shape;
+    let fan_in = if l.op == OpKind::Depthwise { kh * kw } else { kh * kw * cin };
+    let std = (2.0 / fan_in as f32).sqrt();
+    let n: usize = shape.iter().product();
+    let data = (0..n).map(|_| rng.normal() * std).collect();
+    let filter = Tensor { shape: crate::tensor::Shape(shape), data };
+    let c = l.output.c;
+    if l.op == OpKind::Logits {
+        let filter = Tensor { data: filter.data.iter().map(|w| w * 0.7).collect(), ..filter };
+        return Some(LayerWeights { filter, bias: rng.fill_uniform(c, -0.5, 0.5), batch_norm: None });
+    }
+    let batch_norm = BatchNorm {
+        gamma: rng.fill_uniform(c, 0.5, 1.5),
+        beta: rng.fill_uniform(c, -0.3, 0.6),
+        mean: rng.fill_uniform(c, -0.4, 0.4),
+        variance: rng.fill_uniform(c, 0.6, 1.8),
+        epsilon: BATCH_NORM_EPSILON,
+    };
+    Some(LayerWeights { filter, bias: Vec::new(), batch_norm: Some(batch_norm) })
+}
