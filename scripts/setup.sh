@@ -55,9 +55,10 @@ binaryen() {
 }
 
 node_modules() {
-  if [ ! -d "$root/node_modules/playwright-core" ]; then
-    log "npm install"
-    (cd "$root" && npm install --silent --no-audit --no-fund >/dev/null)
+  # npm ci when node_modules is missing or older than the lock file.
+  if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    log "npm ci"
+    (cd "$root" && npm ci --silent --no-audit --no-fund >/dev/null)
   fi
 }
 

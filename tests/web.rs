@@ -1,0 +1,111 @@
+//! Browser tests, run in Chromium by `wasm-pack test --headless --chrome`: the seed example through the
+//! reference ops, the inspector's paper totals through the JS API, and a seeded model end to end.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::Reflect;
+use mobilenet_wasm::ops::{self, ConvOptions};
+use mobilenet_wasm::{inspect, web, Config, Tensor};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn seed_example() -> (Tensor, Tensor) {
+    let mut input = Tensor::zeros([1, 4, 4, 2]);
+    for y in 0..4 {
+        for x in 0..4 {
+            input.set(0, y, x, 0, (x + 1) as f32);
+            input.set(0, y, x, 1, 1.0);
+        }
+    }
+    let mut filter = Tensor::zeros([3, 3, 2, 2]);
+    for ky in 0..3 {
+        for kx in 0..3 {
+            filter.set(ky, kx, 1, 0, 1.0);
+            filter.set(ky, kx, 0, 1, 2.0);
+            filter.set(ky, kx, 1, 1, 3.0);
+        }
+    }
+    (input, filter)
+}
+
+#[wasm_bindgen_test]
+fn seed_example_in_the_browser() {
+    let (input, filter) = seed_example();
+    let conv = ops::conv2d(&input, &filter, None, &ConvOptions::valid()).unwrap();
+    assert_eq!(conv.data, [9.0, 63.0, 9.0, 81.0, 9.0, 63.0, 9.0, 81.0]);
+    let dw = ops::depthwise_conv2d(&input, &filter, None, &ConvOptions::valid()).unwrap();
+    assert_eq!(dw.shape.0, [1, 2, 2, 4]);
+    assert_eq!(dw.data, [0., 36., 9., 27., 0., 54., 9., 27., 0., 36., 9., 27., 0., 54., 9., 27.]);
+    let ones = Tensor::from_vec([1, 1, 4, 4], vec![1.0; 16]).unwrap();
+    let sep = ops::separable_conv2d(&input, &filter, &ones, None, &ConvOptions::valid()).unwrap();
+    assert_eq!(sep.data, [72., 72., 72., 72., 90., 90., 90., 90., 72., 72., 72., 72., 90., 90., 90., 90.]);
+    assert_eq!(inspect::weights_standard_vs_separable(3, 256), (6_912, 795));
+}
+
+fn get(v: &JsValue, path: &[&str]) -> JsValue {
+    path.iter().fold(v.clone(), |v, k| Reflect::get(&v, &JsValue::from_str(k)).unwrap())
+}
+
+fn totals_via_js(alpha: f64, resolution: u32) -> (f64, f64) {
+    let report = web::inspect(alpha, resolution, Some(1000), None, None).unwrap_or_else(|_| panic!("inspect"));
+    let t = |k| get(&report, &["totals", k]).as_f64().unwrap();
+    (t("macs"), t("params"))
+}
+
+#[wasm_bindgen_test]
+fn inspector_totals_in_the_browser() {
+    assert_eq!(totals_via_js(1.0, 224), (568_740_352.0, 4_209_088.0));
+    assert_eq!(totals_via_js(0.75, 224), (325_400_448.0, 2_568_144.0));
+    assert_eq!(totals_via_js(0.5, 224), (149_497_088.0, 1_319_648.0));
+    assert_eq!(totals_via_js(0.25, 224), (41_030_272.0, 463_600.0));
+    assert_eq!(totals_via_js(1.0, 192).0, 418_121_728.0);
+    assert_eq!(totals_via_js(1.0, 160).0, 290_675_200.0);
+    assert_eq!(totals_via_js(1.0, 128).0, 186_400_768.0);
+    let cfg = Config::default().with_num_classes(1000).unwrap();
+    let r = inspect::report(&cfg);
+    let pw = r.shares.iter().find(|s| s.op == mobilenet_wasm::OpKind::Pointwise).unwrap();
+    assert_eq!(format!("{:.2}/{:.2}", pw.macs_percent, pw.params_percent), "94.86/74.59");
+}
+
+#[wasm_bindgen_test]
+fn inspect_report_is_a_plain_object() {
+    let report = web::inspect(0.25, 128, None, None, None).unwrap_or_else(|_| panic!("inspect"));
+    let layers = get(&report, &["layers"]);
+    assert!(js_sys::Array::is_array(&layers));
+    assert_eq!(js_sys::Array::from(&layers).length(), 29);
+    let first = js_sys::Array::from(&layers).get(0);
+    assert_eq!(get(&first, &["name"]).as_string().unwrap(), "Conv2d_0");
+    assert_eq!(get(&report, &["config", "num_classes"]).as_f64(), Some(1001.0));
+}
+
+#[wasm_bindgen_test]
+fn bad_arguments_throw_errors_not_panics() {
+    assert!(web::inspect(0.0, 224, None, None, None).is_err());
+    assert!(web::inspect(1.0, 16, None, None, None).is_err());
+    assert!(web::inspect(f64::NAN, 224, None, None, None).is_err());
+    assert!(web::Model::seeded(1.0, 224, 1, Some(0)).is_err());
+    let mut m = web::Model::seeded(0.25, 32, 1, None).unwrap_or_else(|_| panic!("seeded"));
+    assert!(m.run(&[0.0; 10]).is_err());
+    assert!(m.run_pixels(&[0; 32 * 32 * 3], 2).is_err());
+    assert!(m.run_to(&[0.0; 32 * 32 * 3], "nope").is_err());
+    assert!(m.run(&[f32::NAN; 32 * 32 * 3]).is_err());
+}
+
+#[wasm_bindgen_test]
+fn seeded_model_runs_in_the_browser() {
+    let mut m = web::Model::seeded(0.25, 128, 7, None).unwrap_or_else(|_| panic!("seeded"));
+    assert_eq!(m.resolution(), [128, 128]);
+    let input: Vec<f32> = (0..128 * 128 * 3).map(|i| ((i % 255) as f32) / 127.5 - 1.0).collect();
+    let probs = m.run(&input).unwrap_or_else(|_| panic!("run"));
+    assert_eq!(probs.len(), 1001);
+    assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    // The browser build computes what the native build computes.
+    let mut native = mobilenet_wasm::Plan::seeded(Config::new(0.25, 128).unwrap(), 7).unwrap();
+    let want = native.run(&input).unwrap().probabilities.to_vec();
+    assert_eq!(probs, want);
+    let embedding = m.run_to(&input, "AvgPool_1a").unwrap_or_else(|_| panic!("run_to"));
+    assert_eq!(embedding.len(), 256);
+    let pixels: Vec<u8> = (0..128 * 128 * 4).map(|i| (i % 251) as u8).collect();
+    assert_eq!(m.run_pixels(&pixels, 4).unwrap_or_else(|_| panic!("pixels")).len(), 1001);
+}
