@@ -13,6 +13,17 @@ pub enum Error {
     NonFinite(String),
     /// An end point name that the network does not have.
     UnknownEndPoint(String),
+    /// The model bytes are not a well-formed TFLite flatbuffer (bounds, offsets, identifier, sizes).
+    Malformed(String),
+    /// A well-formed model uses something the engine does not run.
+    Unsupported {
+        /// Index of the operator in the subgraph, when one is at fault.
+        operator: Option<usize>,
+        /// The op or tensor concerned, e.g. "MAX_POOL_2D" or "tensor 7 (conv1/weights)".
+        subject: String,
+        /// What about it is unsupported.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -31,7 +42,22 @@ impl Error {
             Error::Shape(_) => "shape",
             Error::NonFinite(_) => "non_finite",
             Error::UnknownEndPoint(_) => "unknown_end_point",
+            Error::Malformed(_) => "malformed_model",
+            Error::Unsupported { .. } => "unsupported_model",
         }
+    }
+
+    pub fn malformed(msg: impl Into<String>) -> Self {
+        Error::Malformed(msg.into())
+    }
+
+    pub fn unsupported(operator: Option<usize>, subject: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Unsupported { operator, subject: subject.into(), detail: detail.into() }
+    }
+
+    /// Whether the fault is in the model file rather than in the caller's arguments or data.
+    pub fn is_model_error(&self) -> bool {
+        matches!(self, Error::Malformed(_) | Error::Unsupported { .. })
     }
 }
 
@@ -42,6 +68,11 @@ impl fmt::Display for Error {
             Error::Shape(m) => write!(f, "shape mismatch: {m}"),
             Error::NonFinite(m) => write!(f, "non-finite value: {m}"),
             Error::UnknownEndPoint(m) => write!(f, "unknown end point {m:?}"),
+            Error::Malformed(m) => write!(f, "malformed model: {m}"),
+            Error::Unsupported { operator: Some(i), subject, detail } => {
+                write!(f, "unsupported model: operator {i} ({subject}): {detail}")
+            }
+            Error::Unsupported { operator: None, subject, detail } => write!(f, "unsupported model: {subject}: {detail}"),
         }
     }
 }

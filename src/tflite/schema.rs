@@ -1,0 +1,195 @@
+//! The part of TFLite's schema (schema.fbs, version 3) that MobileNet-family models use, as plain Rust
+//! values. The reader fills these only after verifying the flatbuffer; everything here is in range:
+//! tensor and buffer indices point at existing entries, shapes are non-negative and capped, constant
+//! buffers hold exactly product(shape) · element size bytes.
+
+/// TFLite's `TensorType` (the values we run, plus the raw code of anything else).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorType {
+    Float32,
+    Int32,
+    Uint8,
+    Int64,
+    Int8,
+    /// Any other type code: kept so the importer can name it in its error.
+    Other(i8),
+}
+
+impl TensorType {
+    pub fn from_code(code: i8) -> Self {
+        match code {
+            0 => TensorType::Float32,
+            2 => TensorType::Int32,
+            3 => TensorType::Uint8,
+            4 => TensorType::Int64,
+            9 => TensorType::Int8,
+            c => TensorType::Other(c),
+        }
+    }
+
+    /// Bytes per element, or None for types we do not size.
+    pub fn size(self) -> Option<usize> {
+        match self {
+            TensorType::Float32 | TensorType::Int32 => Some(4),
+            TensorType::Uint8 | TensorType::Int8 => Some(1),
+            TensorType::Int64 => Some(8),
+            TensorType::Other(_) => None,
+        }
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            TensorType::Float32 => "FLOAT32".into(),
+            TensorType::Int32 => "INT32".into(),
+            TensorType::Uint8 => "UINT8".into(),
+            TensorType::Int64 => "INT64".into(),
+            TensorType::Int8 => "INT8".into(),
+            TensorType::Other(c) => format!("type code {c}"),
+        }
+    }
+}
+
+/// TFLite's `BuiltinOperator` (resolved as max(deprecated_builtin_code, builtin_code)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuiltinOp {
+    AveragePool2d,
+    Conv2d,
+    DepthwiseConv2d,
+    FullyConnected,
+    Reshape,
+    Softmax,
+    Mean,
+    Squeeze,
+    /// A builtin we do not run, by code (e.g. 17 = MAX_POOL_2D).
+    Other(i32),
+    /// A custom op, by its custom_code.
+    Custom(String),
+}
+
+impl BuiltinOp {
+    pub fn from_code(code: i32) -> Self {
+        match code {
+            1 => BuiltinOp::AveragePool2d,
+            3 => BuiltinOp::Conv2d,
+            4 => BuiltinOp::DepthwiseConv2d,
+            9 => BuiltinOp::FullyConnected,
+            22 => BuiltinOp::Reshape,
+            25 => BuiltinOp::Softmax,
+            40 => BuiltinOp::Mean,
+            43 => BuiltinOp::Squeeze,
+            c => BuiltinOp::Other(c),
+        }
+    }
+
+    /// The schema's name, as error messages and the inspector show it.
+    pub fn name(&self) -> String {
+        match self {
+            BuiltinOp::AveragePool2d => "AVERAGE_POOL_2D".into(),
+            BuiltinOp::Conv2d => "CONV_2D".into(),
+            BuiltinOp::DepthwiseConv2d => "DEPTHWISE_CONV_2D".into(),
+            BuiltinOp::FullyConnected => "FULLY_CONNECTED".into(),
+            BuiltinOp::Reshape => "RESHAPE".into(),
+            BuiltinOp::Softmax => "SOFTMAX".into(),
+            BuiltinOp::Mean => "MEAN".into(),
+            BuiltinOp::Squeeze => "SQUEEZE".into(),
+            BuiltinOp::Other(c) => format!("builtin operator {c}"),
+            BuiltinOp::Custom(name) => format!("custom operator {name:?}"),
+        }
+    }
+}
+
+/// TFLite's `Padding`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    Same,
+    Valid,
+}
+
+/// TFLite's `ActivationFunctionType` (NONE, RELU, RELU6 run; others are kept by code for the error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    None,
+    Relu,
+    Relu6,
+    Other(i8),
+}
+
+impl Activation {
+    pub fn from_code(code: i8) -> Self {
+        match code {
+            0 => Activation::None,
+            1 => Activation::Relu,
+            3 => Activation::Relu6,
+            c => Activation::Other(c),
+        }
+    }
+}
+
+/// The builtin options of the ops we run (defaults as in schema.fbs when a field is absent).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Options {
+    /// Conv2DOptions: padding, stride_w, stride_h, fused_activation_function, dilation_w/h_factor.
+    Conv2d { padding: Padding, stride: [i32; 2], dilation: [i32; 2], activation: Activation },
+    /// DepthwiseConv2DOptions; stride and dilation are [h, w].
+    DepthwiseConv2d { padding: Padding, stride: [i32; 2], dilation: [i32; 2], depth_multiplier: i32, activation: Activation },
+    /// Pool2DOptions; stride and filter are [h, w].
+    Pool2d { padding: Padding, stride: [i32; 2], filter: [i32; 2], activation: Activation },
+    FullyConnected { activation: Activation, keep_num_dims: bool, weights_format: i8 },
+    Softmax { beta: f32 },
+    Reshape { new_shape: Vec<i32> },
+    Squeeze { squeeze_dims: Vec<i32> },
+    Reducer { keep_dims: bool },
+    /// No options table (or one we do not read).
+    None,
+}
+
+/// Per-tensor (one scale) or per-axis (one scale per slice along `quantized_dimension`) affine
+/// quantization: real = scale · (q − zero_point).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantization {
+    pub scale: Vec<f32>,
+    pub zero_point: Vec<i64>,
+    pub quantized_dimension: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor<'a> {
+    pub name: String,
+    /// Dimensions, each ≥ 0 (checked), NHWC for activations.
+    pub shape: Vec<usize>,
+    pub dtype: TensorType,
+    /// Constant data (weights, biases, shape operands), exactly product(shape) · element size bytes;
+    /// None for activations.
+    pub data: Option<&'a [u8]>,
+    pub quantization: Option<Quantization>,
+}
+
+impl Tensor<'_> {
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operator {
+    pub op: BuiltinOp,
+    /// Tensor indices (checked in range); -1 marks an omitted optional input (e.g. no bias).
+    pub inputs: Vec<i32>,
+    pub outputs: Vec<i32>,
+    pub options: Options,
+}
+
+/// One verified model: its single subgraph, flattened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model<'a> {
+    /// Schema version (3 for every model we know).
+    pub version: u32,
+    pub description: String,
+    pub tensors: Vec<Tensor<'a>>,
+    pub inputs: Vec<usize>,
+    pub outputs: Vec<usize>,
+    /// In execution order; every input is a constant, a graph input or an earlier op's output (checked).
+    pub operators: Vec<Operator>,
+    /// Where the flatbuffer ends; bytes after it (an appended ZIP of labels) are not the model's.
+    pub flatbuffer_len: usize,
+}
