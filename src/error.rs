@@ -72,7 +72,9 @@ impl fmt::Display for Error {
             Error::Unsupported { operator: Some(i), subject, detail } => {
                 write!(f, "unsupported model: operator {i} ({subject}): {detail}")
             }
-            Error::Unsupported { operator: None, subject, detail } => write!(f, "unsupported model: {subject}: {detail}"),
+            Error::Unsupported { operator: None, subject, detail } => {
+                write!(f, "unsupported model: {subject}: {detail}")
+            }
         }
     }
 }

@@ -22,19 +22,25 @@
 //! ```
 
 pub mod arch;
+pub mod classifier;
 pub mod engine;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod image_file;
 pub mod inspect;
 pub mod kernels;
 pub mod ops;
 pub mod predictions;
 pub mod preprocess;
+pub mod quant;
 pub mod rng;
 pub mod tensor;
+pub mod tflite;
 pub mod web;
 pub mod weights;
 
 pub use arch::{Config, Hwc, LayerSpec, OpKind, Resolution};
+pub use classifier::Classifier;
 pub use engine::{Output, Plan};
 pub use error::Error;
 pub use predictions::{top_k, Prediction};

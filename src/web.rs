@@ -2,11 +2,12 @@
 //! Every failure is thrown as a JS `Error` whose message starts with the error kind; nothing panics.
 
 use crate::arch::{Config, Resolution};
+use crate::classifier::{parse_labels, Classifier, Runner};
 use crate::engine::Plan;
 use crate::error::Error;
 use crate::inspect;
-use crate::predictions::top_k;
 use crate::preprocess::PixelFormat;
+use crate::tflite::import::Precision;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -62,10 +63,26 @@ pub fn kernel_name() -> String {
     crate::kernels::best().name.to_string()
 }
 
-/// A runnable network. `Model.seeded(alpha, resolution, seed)` builds one with deterministic weights.
+/// A runnable network: seeded weights for any configuration, or TFLite model files.
 #[wasm_bindgen]
 pub struct Model {
-    plan: Plan,
+    classifier: Classifier,
+}
+
+/// One ranked class as JS sees it.
+#[derive(Serialize)]
+struct Ranked<'a> {
+    index: usize,
+    label: Option<&'a str>,
+    score: f32,
+}
+
+fn pixel_format(channels: u32) -> Result<PixelFormat, JsError> {
+    match channels {
+        3 => Ok(PixelFormat::Rgb),
+        4 => Ok(PixelFormat::Rgba),
+        c => Err(js_error(Error::shape(format!("channels must be 3 (RGB) or 4 (RGBA), got {c}")))),
+    }
 }
 
 #[wasm_bindgen]
@@ -73,56 +90,115 @@ impl Model {
     /// A model with seeded weights for any alpha and resolution (no file needed).
     pub fn seeded(alpha: f64, resolution: u32, seed: u32, num_classes: Option<u32>) -> Result<Model, JsError> {
         let cfg = config(alpha, resolution, None, num_classes, None).map_err(js_error)?;
-        Ok(Model { plan: Plan::seeded(cfg, seed as u64).map_err(js_error)? })
+        Ok(Model { classifier: Classifier::seeded(cfg, seed as u64).map_err(js_error)? })
+    }
+
+    /// Loads TFLite model bytes: one file, or several run one after the other (an embedding extractor
+    /// and its head). Quantized models run bit-exact integer arithmetic unless `float` is true.
+    #[wasm_bindgen(js_name = fromTflite)]
+    pub fn from_tflite(files: Vec<js_sys::Uint8Array>, float: Option<bool>) -> Result<Model, JsError> {
+        let bytes: Vec<Vec<u8>> = files.iter().map(|f| f.to_vec()).collect();
+        let parts: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        let precision = if float.unwrap_or(false) { Precision::Float } else { Precision::AsStored };
+        Ok(Model { classifier: Classifier::from_tflite(&parts, precision).map_err(js_error)? })
+    }
+
+    /// Sets the class labels from a labels file's text (one per line; as many as classes).
+    #[wasm_bindgen(js_name = setLabels)]
+    pub fn set_labels(&mut self, text: &str) -> Result<(), JsError> {
+        let labels = parse_labels(text);
+        self.classifier = self.classifier.clone().with_labels(labels).map_err(js_error)?;
+        Ok(())
     }
 
     /// Input height and width in pixels.
     #[wasm_bindgen(getter)]
     pub fn resolution(&self) -> Vec<u32> {
-        let r = self.plan.config().resolution;
+        let r = self.classifier.config().resolution;
         vec![r.height as u32, r.width as u32]
     }
 
     #[wasm_bindgen(getter, js_name = numClasses)]
     pub fn num_classes(&self) -> u32 {
-        self.plan.config().num_classes as u32
+        self.classifier.config().num_classes as u32
     }
 
-    /// Probabilities for a float input (height·width·3 values in [-1, 1], NHWC).
-    pub fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, JsError> {
-        Ok(self.plan.run(input).map_err(js_error)?.probabilities.to_vec())
+    #[wasm_bindgen(getter)]
+    pub fn alpha(&self) -> f64 {
+        self.classifier.config().alpha
     }
 
-    /// Logits (before softmax) for a float input.
-    pub fn logits(&mut self, input: &[f32]) -> Result<Vec<f32>, JsError> {
-        Ok(self.plan.run(input).map_err(js_error)?.logits.to_vec())
+    /// True when the integer (uint8/int8) path runs.
+    #[wasm_bindgen(getter)]
+    pub fn quantized(&self) -> bool {
+        self.classifier.is_quantized()
+    }
+
+    /// The kernel family that runs.
+    #[wasm_bindgen(getter)]
+    pub fn kernels(&self) -> String {
+        self.classifier.kernels().to_string()
+    }
+
+    /// Whether the model carries labels (or was given them).
+    #[wasm_bindgen(getter, js_name = hasLabels)]
+    pub fn has_labels(&self) -> bool {
+        self.classifier.labels().is_some()
     }
 
     /// Probabilities for RGB or RGBA bytes (`channels` 3 or 4) of exactly the input size.
     #[wasm_bindgen(js_name = runPixels)]
     pub fn run_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsError> {
-        let format = match channels {
-            3 => PixelFormat::Rgb,
-            4 => PixelFormat::Rgba,
-            c => return Err(js_error(Error::shape(format!("channels must be 3 (RGB) or 4 (RGBA), got {c}")))),
-        };
-        Ok(self.plan.run_pixels(pixels, format).map_err(js_error)?.probabilities.to_vec())
+        let format = pixel_format(channels)?;
+        Ok(self.classifier.run_pixels(pixels, format).map_err(js_error)?.to_vec())
     }
 
-    /// The `k` best classes of a float input: `[{index, score}]`, best first.
-    pub fn classify(&mut self, input: &[f32], k: u32) -> Result<JsValue, JsError> {
-        let out = self.plan.run(input).map_err(js_error)?;
-        to_js(&top_k(out.probabilities, k as usize))
+    /// The `k` best classes for RGB or RGBA bytes of the input size: `[{index, label, score}]`.
+    #[wasm_bindgen(js_name = classifyPixels)]
+    pub fn classify_pixels(&mut self, pixels: &[u8], channels: u32, k: u32) -> Result<JsValue, JsError> {
+        let format = pixel_format(channels)?;
+        let top = self.classifier.classify_pixels(pixels, format, k as usize).map_err(js_error)?;
+        let ranked: Vec<Ranked> = top
+            .iter()
+            .map(|p| Ranked { index: p.index, label: self.classifier.label(p.index), score: p.score })
+            .collect();
+        to_js(&ranked)
     }
 
-    /// The output of one end point (e.g. "AvgPool_1a", the embedding), NHWC flattened.
+    /// The raw output tensor for the raw input tensor: uint8 bytes for quantized models; for float
+    /// models the input and output are float32 little-endian bytes.
+    #[wasm_bindgen(js_name = runRaw)]
+    pub fn run_raw(&mut self, input: &[u8]) -> Result<Vec<u8>, JsError> {
+        self.classifier.run_raw(input).map_err(js_error)
+    }
+
+    /// Probabilities for a float input (height·width·3 values, NHWC) — float models only.
+    pub fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, JsError> {
+        Ok(self.float_plan()?.run(input).map_err(js_error)?.probabilities.to_vec())
+    }
+
+    /// Logits (before softmax) for a float input — float models only.
+    pub fn logits(&mut self, input: &[f32]) -> Result<Vec<f32>, JsError> {
+        Ok(self.float_plan()?.run(input).map_err(js_error)?.logits.to_vec())
+    }
+
+    /// The output of one end point (e.g. "AvgPool_1a", the embedding), NHWC flattened — float models only.
     #[wasm_bindgen(js_name = runTo)]
     pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsError> {
-        Ok(self.plan.run_to(input, end_point).map_err(js_error)?.to_vec())
+        Ok(self.float_plan()?.run_to(input, end_point).map_err(js_error)?.to_vec())
     }
 
     /// The inspector report of this model's configuration.
     pub fn inspect(&self) -> Result<JsValue, JsError> {
-        to_js(&inspect::report(self.plan.config()))
+        to_js(&inspect::report(self.classifier.config()))
+    }
+
+    fn float_plan(&mut self) -> Result<&mut Plan, JsError> {
+        match self.classifier.runner_mut() {
+            Runner::Float(p) => Ok(p),
+            Runner::Quantized(_) => {
+                Err(js_error(Error::shape("a quantized model takes bytes: use runPixels or runRaw")))
+            }
+        }
     }
 }

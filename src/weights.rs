@@ -4,7 +4,10 @@
 
 use crate::arch::{Config, LayerSpec, OpKind};
 use crate::error::Error;
+use crate::kernels::pack::Requantize;
+use crate::kernels::quant::PoolQ;
 use crate::ops::BatchNorm;
+use crate::quant::SoftmaxU8;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -104,4 +107,60 @@ fn seeded_layer(l: &LayerSpec, rng: &mut Rng) -> Option<LayerWeights> {
         epsilon: BATCH_NORM_EPSILON,
     };
     Some(LayerWeights { filter, bias: Vec::new(), batch_norm: Some(batch_norm) })
+}
+
+/// Scale and zero point of an activation tensor of a quantized model (real = scale · (q − zero_point)),
+/// in the uint8 domain the engine runs in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuantParams {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+impl QuantParams {
+    pub fn dequantize(&self, q: u8) -> f32 {
+        self.scale * (q as i32 - self.zero_point) as f32
+    }
+}
+
+/// One quantized conv layer, ready for the integer kernels: filter minus its zero point in the TF layout
+/// of [`LayerWeights::filter`], int32 bias, and the requantization TFLite's reference kernels apply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantLayer {
+    pub filter_shape: [usize; 4],
+    pub filter: Vec<i16>,
+    pub bias: Vec<i32>,
+    pub requantize: Requantize,
+}
+
+/// A quantized network: integer layers aligned with `Config::layers()`, plus what the edges need.
+#[derive(Clone, Debug)]
+pub struct QuantWeights {
+    pub layers: Vec<Option<QuantLayer>>,
+    /// The global average pool's clamp (input and output share scale and zero point).
+    pub pool: PoolQ,
+    pub input: QuantParams,
+    pub logits: QuantParams,
+    pub softmax: SoftmaxU8,
+    pub output: QuantParams,
+    /// True for int8 models: they run shifted into uint8, so bytes at the edges are XORed with 0x80.
+    pub signed: bool,
+}
+
+impl QuantWeights {
+    /// Checks every layer's sizes against the configuration.
+    pub fn check(&self, cfg: &Config) -> Result<(), Error> {
+        let specs = cfg.layers();
+        if specs.len() != self.layers.len() {
+            return Err(Error::shape(format!("{} quantized layers for {} layers", self.layers.len(), specs.len())));
+        }
+        for (spec, layer) in specs.iter().zip(&self.layers) {
+            match (filter_shape(spec), layer) {
+                (None, None) => {}
+                (Some(shape), Some(q)) if q.filter_shape == shape => {}
+                _ => return Err(Error::shape(format!("{}: quantized weights do not fit the layer", spec.name))),
+            }
+        }
+        Ok(())
+    }
 }

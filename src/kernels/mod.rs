@@ -6,6 +6,7 @@
 //! MobileNet, TFLite or JS. They trust their arguments: the engine checks every size once at plan time.
 
 pub mod pack;
+pub mod quant;
 pub mod scalar;
 
 use crate::arch::Hwc;

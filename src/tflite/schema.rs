@@ -50,7 +50,7 @@ impl TensorType {
 }
 
 /// TFLite's `BuiltinOperator` (resolved as max(deprecated_builtin_code, builtin_code)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BuiltinOp {
     AveragePool2d,
     Conv2d,
@@ -129,16 +129,44 @@ impl Activation {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Options {
     /// Conv2DOptions: padding, stride_w, stride_h, fused_activation_function, dilation_w/h_factor.
-    Conv2d { padding: Padding, stride: [i32; 2], dilation: [i32; 2], activation: Activation },
+    Conv2d {
+        padding: Padding,
+        stride: [i32; 2],
+        dilation: [i32; 2],
+        activation: Activation,
+    },
     /// DepthwiseConv2DOptions; stride and dilation are [h, w].
-    DepthwiseConv2d { padding: Padding, stride: [i32; 2], dilation: [i32; 2], depth_multiplier: i32, activation: Activation },
+    DepthwiseConv2d {
+        padding: Padding,
+        stride: [i32; 2],
+        dilation: [i32; 2],
+        depth_multiplier: i32,
+        activation: Activation,
+    },
     /// Pool2DOptions; stride and filter are [h, w].
-    Pool2d { padding: Padding, stride: [i32; 2], filter: [i32; 2], activation: Activation },
-    FullyConnected { activation: Activation, keep_num_dims: bool, weights_format: i8 },
-    Softmax { beta: f32 },
-    Reshape { new_shape: Vec<i32> },
-    Squeeze { squeeze_dims: Vec<i32> },
-    Reducer { keep_dims: bool },
+    Pool2d {
+        padding: Padding,
+        stride: [i32; 2],
+        filter: [i32; 2],
+        activation: Activation,
+    },
+    FullyConnected {
+        activation: Activation,
+        keep_num_dims: bool,
+        weights_format: i8,
+    },
+    Softmax {
+        beta: f32,
+    },
+    Reshape {
+        new_shape: Vec<i32>,
+    },
+    Squeeze {
+        squeeze_dims: Vec<i32>,
+    },
+    Reducer {
+        keep_dims: bool,
+    },
     /// No options table (or one we do not read).
     None,
 }

@@ -11,9 +11,39 @@ pub fn shared_dir() -> PathBuf {
     }
 }
 
+pub mod mobilenet_builder;
+pub mod tflite_builder;
+
 /// A little-endian float32 file from ../shared, e.g. `fixtures/dw_mult2_s2_d2_same_input.f32`.
 pub fn read_f32(relative: &str) -> Vec<f32> {
     let path = shared_dir().join(relative);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (set MOBILENET_SHARED)", path.display()));
     bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+pub fn read_bytes(relative: &str) -> Vec<u8> {
+    let path = shared_dir().join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (set MOBILENET_SHARED)", path.display()))
+}
+
+/// The official uint8 models: (name used in reference file names, files to chain, input side).
+pub const OFFICIAL: [(&str, &[&str], usize); 4] = [
+    ("mobilenet_v1_0.25_128_quant", &["models/mobilenet_v1_0.25_128_quant.tflite"], 128),
+    ("mobilenet_v1_0.5_160_quant", &["models/mobilenet_v1_0.5_160_quant.tflite"], 160),
+    ("mobilenet_v1_0.75_192_quant", &["models/mobilenet_v1_0.75_192_quant.tflite"], 192),
+    (
+        "mobilenet_v1_1.0_224_quant",
+        &[
+            "models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+            "models/mobilenet_v1_1.0_224_quant_head.tflite",
+        ],
+        224,
+    ),
+];
+
+pub const IMAGES: [&str; 6] = ["bird", "cat", "dragonfly", "hot_dog", "owl", "parrot"];
+
+/// The bytes of each file of an official model.
+pub fn official_files(files: &[&str]) -> Vec<Vec<u8>> {
+    files.iter().map(|f| read_bytes(f)).collect()
 }

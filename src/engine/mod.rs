@@ -7,8 +7,11 @@ use crate::error::Error;
 use crate::kernels::{self, pack, Clamp, Geometry, KernelSet, PackedConv, PackedDepthwise, PackedPointwise};
 use crate::ops::padding::{axis_window, Padding};
 use crate::ops::softmax;
-use crate::preprocess::{self, PixelFormat};
+use crate::preprocess::{self, Normalization, PixelFormat};
 use crate::weights::{LayerWeights, Weights};
+
+pub mod quantized;
+pub use quantized::{QuantOutput, QuantizedPlan};
 
 /// What one layer runs, with its weights packed.
 #[derive(Clone, Debug)]
@@ -44,6 +47,7 @@ pub struct Plan {
     pong: Vec<f32>,
     /// The float input, filled by [`Plan::run_pixels`].
     input: Vec<f32>,
+    normalization: Normalization,
     probabilities: Vec<f32>,
 }
 
@@ -66,6 +70,7 @@ impl Plan {
             ping: vec![0.0; largest],
             pong: vec![0.0; largest],
             input: vec![0.0; input_len],
+            normalization: Normalization::MINUS_ONE_ONE,
             probabilities: vec![0.0; config.num_classes],
         })
     }
@@ -78,6 +83,12 @@ impl Plan {
     /// Runs on another kernel family (tests compare families on the same plan).
     pub fn with_kernels(mut self, kernels: &'static KernelSet) -> Plan {
         self.kernels = kernels;
+        self
+    }
+
+    /// How [`Plan::run_pixels`] maps bytes to inputs (default: [-1, 1], as the TF checkpoints).
+    pub fn with_normalization(mut self, normalization: Normalization) -> Plan {
+        self.normalization = normalization;
         self
     }
 
@@ -107,7 +118,7 @@ impl Plan {
 
     /// Runs on packed RGB or RGBA bytes of exactly the model's input size.
     pub fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Output<'_>, Error> {
-        preprocess::to_input(pixels, format, &mut self.input)?;
+        preprocess::to_input(pixels, format, self.normalization, &mut self.input)?;
         self.forward(Source::Own, self.layers.len() - 1, None);
         Ok(self.output())
     }
@@ -129,6 +140,11 @@ impl Plan {
         }
         self.forward(Source::Given(input), self.layers.len() - 1, Some((now, times_ms)));
         Ok(self.output())
+    }
+
+    /// Probabilities of the last full run (zeros before the first).
+    pub fn last_probabilities(&self) -> &[f32] {
+        &self.probabilities
     }
 
     pub fn end_point_index(&self, end_point: &str) -> Result<usize, Error> {
@@ -189,7 +205,7 @@ fn check_input(input: &[f32], expected: usize) -> Result<(), Error> {
 }
 
 /// The geometry of a SAME-padded windowed layer.
-fn geometry(spec: &LayerSpec) -> Result<Geometry, Error> {
+pub(crate) fn geometry(spec: &LayerSpec) -> Result<Geometry, Error> {
     let k = spec.kernel[0];
     let wy = axis_window(spec.input.h, k, spec.stride, spec.rate, Padding::Same)?;
     let wx = axis_window(spec.input.w, k, spec.stride, spec.rate, Padding::Same)?;

@@ -1,22 +1,36 @@
 //! `mobilenet`: the native command line over the same library the browser runs.
 //!
 //!   mobilenet inspect --alpha A --resolution R [--classes N] [--output-stride S] [--json]
+//!   mobilenet inspect --model FILE[,FILE2…] [--json]
 //!   mobilenet run --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--top K]
+//!   mobilenet classify --model FILE[,FILE2…] [--labels FILE] [--top K] [--json] [--float] IMAGE…
+//!   mobilenet classify --model FILE[,FILE2…] --input-raw FILE [--output-raw FILE] [--top K] [--json]
 //!
-//! Bad arguments print one line on stderr and exit with code 2.
+//! Exit codes: 0 ok; 2 bad arguments or input (one line on stderr); 3 a bad or unsupported model.
 
+mod cli;
+
+use cli::{CliError, Flags};
 use mobilenet_wasm::inspect::{self, Report};
-use mobilenet_wasm::{top_k, Config, Error, Plan, Resolution};
-use std::collections::HashMap;
+use mobilenet_wasm::{top_k, Config, Plan};
 use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str = "usage:
   mobilenet inspect --alpha A --resolution R [--classes N] [--output-stride S] [--json]
+  mobilenet inspect --model FILE[,FILE2...] [--json]
   mobilenet run --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--top K]
+  mobilenet classify --model FILE[,FILE2...] [--labels FILE] [--top K] [--json] [--float] IMAGE...
+  mobilenet classify --model FILE[,FILE2...] --input-raw FILE [--output-raw FILE] [--top K] [--json]
 
   R is a side in pixels (224) or HEIGHTxWIDTH (192x256). Defaults: alpha 1.0, resolution 224,
-  classes 1001 (class 0 = background), output stride 32, seed 1, top 5.";
+  classes 1001 (class 0 = background), output stride 32, seed 1, top 5.
+  --model takes one .tflite file, or several run one after the other (extractor,head).
+  Images (BMP, PNG, JPEG) are resized to the model input (bilinear, whole image).
+  --input-raw: the exact input tensor (HWC RGB uint8, or f32 for float models);
+  --output-raw: write the output tensor as stored (uint8 bytes, or f32 little-endian).
+  --float runs a quantized model in float (dequantized weights).
+  Exit codes: 0 ok, 2 bad arguments or input, 3 bad or unsupported model.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,101 +39,44 @@ fn main() -> ExitCode {
             print!("{text}");
             ExitCode::SUCCESS
         }
-        Err(msg) => {
-            eprintln!("mobilenet: {msg}");
-            ExitCode::from(2)
+        Err(e) => {
+            eprintln!("mobilenet: {}", e.message);
+            ExitCode::from(e.code)
         }
     }
 }
 
-fn run(args: &[String]) -> Result<String, String> {
-    let Some((command, rest)) = args.split_first() else { return Err("no command (try --help)".into()) };
+fn run(args: &[String]) -> Result<String, CliError> {
+    let Some((command, rest)) = args.split_first() else { return Err(CliError::usage("no command (try --help)")) };
     match command.as_str() {
         "-h" | "--help" | "help" => Ok(format!("{USAGE}\n")),
         "inspect" => {
-            let flags = Flags::parse(rest, &["alpha", "resolution", "classes", "output-stride"], &["json"])?;
-            let report = inspect::report(&flags.config()?);
+            let flags =
+                Flags::parse(rest, &["alpha", "resolution", "classes", "output-stride", "model"], &["json"], false)?;
+            let cfg = match flags.get("model") {
+                Some(models) => *cli::load_model(models, false)?.config(),
+                None => flags.config()?,
+            };
+            let report = inspect::report(&cfg);
             if flags.has("json") {
-                serde_json::to_string(&report).map(|s| s + "\n").map_err(|e| e.to_string())
+                serde_json::to_string(&report).map(|s| s + "\n").map_err(|e| CliError::usage(e.to_string()))
             } else {
                 Ok(table(&report))
             }
         }
         "run" => {
-            let flags = Flags::parse(rest, &["alpha", "resolution", "classes", "output-stride", "seed", "top"], &[])?;
-            run_seeded(&flags.config()?, flags.number("seed", 1)?, flags.number("top", 5)?).map_err(|e| e.to_string())
+            let flags =
+                Flags::parse(rest, &["alpha", "resolution", "classes", "output-stride", "seed", "top"], &[], false)?;
+            run_seeded(&flags.config()?, flags.number("seed", 1)?, flags.number("top", 5)?).map_err(CliError::from)
         }
-        other => Err(format!("unknown command {other:?} (expected inspect or run; try --help)")),
+        "classify" => cli::classify(rest),
+        other => {
+            Err(CliError::usage(format!("unknown command {other:?} (expected inspect, run or classify; try --help)")))
+        }
     }
 }
 
-/// `--name value` options and `--name` switches, each allowed at most once.
-struct Flags {
-    values: HashMap<String, String>,
-}
-
-impl Flags {
-    fn parse(args: &[String], options: &[&str], switches: &[&str]) -> Result<Flags, String> {
-        let mut values = HashMap::new();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (name, inline) = match arg.strip_prefix("--") {
-                Some(n) => n.split_once('=').map_or((n, None), |(n, v)| (n, Some(v.to_string()))),
-                None => return Err(format!("unexpected argument {arg:?}")),
-            };
-            let value = if switches.contains(&name) && inline.is_none() {
-                String::new()
-            } else if options.contains(&name) {
-                match inline.or_else(|| it.next().cloned()) {
-                    Some(v) => v,
-                    None => return Err(format!("--{name} needs a value")),
-                }
-            } else {
-                return Err(format!("unknown flag --{name}"));
-            };
-            if values.insert(name.to_string(), value).is_some() {
-                return Err(format!("--{name} given twice"));
-            }
-        }
-        Ok(Flags { values })
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.values.contains_key(name)
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
-        match self.values.get(name) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| format!("--{name} {v:?} is not a valid number")),
-        }
-    }
-
-    fn resolution(&self) -> Result<Resolution, String> {
-        let Some(v) = self.values.get("resolution") else { return Ok(Resolution::square(224)) };
-        let side = |s: &str| s.parse::<usize>().map_err(|_| format!("--resolution {v:?} is not N or HxW"));
-        match v.split_once('x') {
-            Some((h, w)) => Ok(Resolution { height: side(h)?, width: side(w)? }),
-            None => Ok(Resolution::square(side(v)?)),
-        }
-    }
-
-    fn config(&self) -> Result<Config, String> {
-        let cfg = || -> Result<Config, Error> {
-            Config::default()
-                .with_alpha(self.number("alpha", 1.0).map_err(Error::config)?)?
-                .with_resolution(self.resolution().map_err(Error::config)?)?
-                .with_num_classes(self.number("classes", 1001).map_err(Error::config)?)?
-                .with_output_stride(self.number("output-stride", 32).map_err(Error::config)?)
-        };
-        cfg().map_err(|e| match e {
-            Error::Config(m) => m,
-            other => other.to_string(),
-        })
-    }
-}
-
-fn run_seeded(cfg: &Config, seed: u64, k: usize) -> Result<String, Error> {
+fn run_seeded(cfg: &Config, seed: u64, k: usize) -> Result<String, mobilenet_wasm::Error> {
     let build = Instant::now();
     let mut plan = Plan::seeded(*cfg, seed)?;
     let build_ms = build.elapsed().as_secs_f64() * 1e3;

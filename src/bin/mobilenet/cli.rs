@@ -1,0 +1,197 @@
+//! Argument parsing, exit codes and the `classify` command.
+
+use mobilenet_wasm::preprocess::resize_bilinear;
+use mobilenet_wasm::tflite::import::Precision;
+use mobilenet_wasm::{top_k, Classifier, Config, Error, PixelFormat, Resolution};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A failure with the exit code it maps to: 2 for arguments and input, 3 for the model.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError { code: 2, message: message.into() }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        let code = if e.is_model_error() { 3 } else { 2 };
+        let message = match e {
+            Error::Config(m) => m,
+            other => other.to_string(),
+        };
+        CliError { code, message }
+    }
+}
+
+/// `--name value` options, `--name` switches (each at most once) and, where allowed, positional arguments.
+pub struct Flags {
+    values: HashMap<String, String>,
+    pub positional: Vec<String>,
+}
+
+impl Flags {
+    pub fn parse(args: &[String], options: &[&str], switches: &[&str], positional: bool) -> Result<Flags, CliError> {
+        let mut flags = Flags { values: HashMap::new(), positional: Vec::new() };
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let Some(body) = arg.strip_prefix("--") else {
+                if positional {
+                    flags.positional.push(arg.clone());
+                    continue;
+                }
+                return Err(CliError::usage(format!("unexpected argument {arg:?}")));
+            };
+            let (name, inline) = body.split_once('=').map_or((body, None), |(n, v)| (n, Some(v.to_string())));
+            let value = if switches.contains(&name) && inline.is_none() {
+                String::new()
+            } else if options.contains(&name) {
+                match inline.or_else(|| it.next().cloned()) {
+                    Some(v) => v,
+                    None => return Err(CliError::usage(format!("--{name} needs a value"))),
+                }
+            } else {
+                return Err(CliError::usage(format!("unknown flag --{name}")));
+            };
+            if flags.values.insert(name.to_string(), value).is_some() {
+                return Err(CliError::usage(format!("--{name} given twice")));
+            }
+        }
+        Ok(flags)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    pub fn number<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, CliError> {
+        match self.values.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| CliError::usage(format!("--{name} {v:?} is not a valid number"))),
+        }
+    }
+
+    fn resolution(&self) -> Result<Resolution, CliError> {
+        let Some(v) = self.values.get("resolution") else { return Ok(Resolution::square(224)) };
+        let side =
+            |s: &str| s.parse::<usize>().map_err(|_| CliError::usage(format!("--resolution {v:?} is not N or HxW")));
+        match v.split_once('x') {
+            Some((h, w)) => Ok(Resolution { height: side(h)?, width: side(w)? }),
+            None => Ok(Resolution::square(side(v)?)),
+        }
+    }
+
+    pub fn config(&self) -> Result<Config, CliError> {
+        Ok(Config::default()
+            .with_alpha(self.number("alpha", 1.0)?)?
+            .with_resolution(self.resolution()?)?
+            .with_num_classes(self.number("classes", 1001)?)?
+            .with_output_stride(self.number("output-stride", 32)?)?)
+    }
+}
+
+fn read_file(path: &str) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::usage(format!("{path}: {e}")))
+}
+
+/// Loads `a.tflite` or `a.tflite,b.tflite` (run one after the other).
+pub fn load_model(list: &str, float: bool) -> Result<Classifier, CliError> {
+    let files = list.split(',').filter(|p| !p.is_empty()).map(read_file).collect::<Result<Vec<_>, _>>()?;
+    if files.is_empty() {
+        return Err(CliError::usage("--model needs at least one file"));
+    }
+    let parts: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    let precision = if float { Precision::Float } else { Precision::AsStored };
+    Classifier::from_tflite(&parts, precision).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.message = format!("{list}: {}", err.message);
+        err
+    })
+}
+
+#[derive(Serialize)]
+struct Ranked {
+    index: usize,
+    label: Option<String>,
+    score: f32,
+}
+
+#[derive(Serialize)]
+struct Classified {
+    image: String,
+    top: Vec<Ranked>,
+}
+
+pub fn classify(args: &[String]) -> Result<String, CliError> {
+    let flags = Flags::parse(args, &["model", "labels", "top", "input-raw", "output-raw"], &["json", "float"], true)?;
+    let models = flags.get("model").ok_or_else(|| CliError::usage("classify needs --model FILE"))?;
+    let mut model = load_model(models, flags.has("float"))?;
+    if let Some(path) = flags.get("labels") {
+        let text = String::from_utf8(read_file(path)?).map_err(|_| CliError::usage(format!("{path}: not UTF-8")))?;
+        model = model.with_labels(mobilenet_wasm::classifier::parse_labels(&text))?;
+    }
+    let k: usize = flags.number("top", 5)?;
+    let mut results = Vec::new();
+    match (flags.get("input-raw"), flags.positional.is_empty()) {
+        (Some(raw), true) => results.push(classify_raw(&mut model, raw, flags.get("output-raw"), k)?),
+        (Some(_), false) => return Err(CliError::usage("give either --input-raw or images, not both")),
+        (None, true) => return Err(CliError::usage("no image given")),
+        (None, false) => {
+            if flags.has("output-raw") {
+                return Err(CliError::usage("--output-raw needs --input-raw"));
+            }
+            for path in &flags.positional {
+                results.push(classify_image(&mut model, path, k)?);
+            }
+        }
+    }
+    if flags.has("json") {
+        return serde_json::to_string(&results).map(|s| s + "\n").map_err(|e| CliError::usage(e.to_string()));
+    }
+    Ok(results.iter().map(text).collect())
+}
+
+fn ranked(model: &Classifier, probabilities: &[f32], k: usize) -> Vec<Ranked> {
+    top_k(probabilities, k)
+        .into_iter()
+        .map(|p| Ranked { index: p.index, label: model.label(p.index).map(String::from), score: p.score })
+        .collect()
+}
+
+fn classify_image(model: &mut Classifier, path: &str, k: usize) -> Result<Classified, CliError> {
+    let image = mobilenet_wasm::image_file::load_rgb(std::path::Path::new(path))
+        .map_err(|e| CliError::usage(format!("{path}: {e}")))?;
+    let r = model.config().resolution;
+    let rgb = resize_bilinear(&image.rgb, image.width, image.height, 3, r.width, r.height)?;
+    let probabilities = model.run_pixels(&rgb, PixelFormat::Rgb)?.to_vec();
+    Ok(Classified { image: path.to_string(), top: ranked(model, &probabilities, k) })
+}
+
+fn classify_raw(model: &mut Classifier, path: &str, output: Option<&str>, k: usize) -> Result<Classified, CliError> {
+    let input = read_file(path)?;
+    let raw = model.run_raw(&input)?;
+    if let Some(out) = output {
+        std::fs::write(out, &raw).map_err(|e| CliError::usage(format!("{out}: {e}")))?;
+    }
+    let probabilities = model.last_probabilities().to_vec();
+    Ok(Classified { image: path.to_string(), top: ranked(model, &probabilities, k) })
+}
+
+fn text(c: &Classified) -> String {
+    let mut s = format!("{}\n", c.image);
+    for (rank, r) in c.top.iter().enumerate() {
+        let label = r.label.as_deref().unwrap_or("");
+        s += &format!("  {:>2}. {:>4}  {:<28} {:.4}\n", rank + 1, r.index, label, r.score);
+    }
+    s
+}

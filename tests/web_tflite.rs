@@ -1,0 +1,49 @@
+//! The real 0.25/128 uint8 model in Chromium (`wasm-pack test --headless --chrome`): loaded through the
+//! JS API from bytes embedded at compile time from ../shared (never committed), it must reproduce the
+//! TFLite reference output byte for byte.
+#![cfg(target_arch = "wasm32")]
+
+use mobilenet_wasm::web::Model;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MODEL: &[u8] =
+    include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/models/mobilenet_v1_0.25_128_quant.tflite"));
+const CAT: &[u8] = include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/reference/inputs/cat_128.rgb"));
+const WANT: &[u8] =
+    include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/reference/outputs/mobilenet_v1_0.25_128_quant_cat.u8"));
+
+fn load() -> Model {
+    let bytes = js_sys::Uint8Array::from(MODEL);
+    Model::from_tflite(vec![bytes], None).unwrap_or_else(|_| panic!("load"))
+}
+
+#[wasm_bindgen_test]
+fn official_quantized_model_matches_tflite_in_the_browser() {
+    let mut model = load();
+    assert!(model.quantized());
+    assert_eq!(model.resolution(), [128, 128]);
+    assert_eq!(model.num_classes(), 1001);
+    assert!(model.has_labels(), "labels come from the ZIP appended to the model");
+    let out = model.run_raw(CAT).unwrap_or_else(|_| panic!("run"));
+    assert_eq!(out, WANT);
+    let top = model.classify_pixels(CAT, 3, 1).unwrap_or_else(|_| panic!("classify"));
+    let first = js_sys::Array::from(&top).get(0);
+    let label = js_sys::Reflect::get(&first, &"label".into()).unwrap().as_string().unwrap();
+    assert_eq!(label, "Egyptian cat");
+}
+
+#[wasm_bindgen_test]
+fn corrupt_and_truncated_models_throw() {
+    for bytes in [&MODEL[..100], &MODEL[..MODEL.len() / 2], &[0u8; 64][..]] {
+        assert!(Model::from_tflite(vec![js_sys::Uint8Array::from(bytes)], None).is_err());
+    }
+    let mut flipped = MODEL.to_vec();
+    flipped[4] ^= 0x20; // the "TFL3" file identifier
+    assert!(Model::from_tflite(vec![js_sys::Uint8Array::from(&flipped[..])], None).is_err());
+    let mut model = load();
+    assert!(model.run_raw(&CAT[1..]).is_err(), "wrong input size");
+    assert!(model.run(&[0.0; 10]).is_err(), "quantized models take bytes");
+    assert_eq!(model.run_raw(CAT).unwrap_or_else(|_| panic!("still usable")), WANT);
+}
