@@ -24,6 +24,8 @@
 pub mod arch;
 pub mod engine;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod image_file;
 pub mod inspect;
 pub mod kernels;
 pub mod ops;
@@ -38,6 +40,6 @@ pub use arch::{Config, Hwc, LayerSpec, OpKind, Resolution};
 pub use engine::{Output, Plan};
 pub use error::Error;
 pub use predictions::{top_k, Prediction};
-pub use preprocess::PixelFormat;
+pub use preprocess::{Image, PixelFormat};
 pub use tensor::{Shape, Tensor};
 pub use weights::Weights;
