@@ -24,6 +24,8 @@ pub enum Error {
         /// What about it is unsupported.
         detail: String,
     },
+    /// An image file could not be read or decoded (native builds only).
+    Image(String),
 }
 
 impl Error {
@@ -44,7 +46,12 @@ impl Error {
             Error::UnknownEndPoint(_) => "unknown_end_point",
             Error::Malformed(_) => "malformed_model",
             Error::Unsupported { .. } => "unsupported_model",
+            Error::Image(_) => "image",
         }
+    }
+
+    pub fn image(msg: impl Into<String>) -> Self {
+        Error::Image(msg.into())
     }
 
     pub fn malformed(msg: impl Into<String>) -> Self {
@@ -75,6 +82,7 @@ impl fmt::Display for Error {
             Error::Unsupported { operator: None, subject, detail } => {
                 write!(f, "unsupported model: {subject}: {detail}")
             }
+            Error::Image(m) => write!(f, "image: {m}"),
         }
     }
 }

@@ -44,6 +44,6 @@ pub use classifier::Classifier;
 pub use engine::{Output, Plan};
 pub use error::Error;
 pub use predictions::{top_k, Prediction};
-pub use preprocess::PixelFormat;
+pub use preprocess::{Image, PixelFormat};
 pub use tensor::{Shape, Tensor};
 pub use weights::Weights;

@@ -93,3 +93,115 @@ fn bad_arguments_exit_2_with_one_line() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+mod common;
+
+fn shared(path: &str) -> String {
+    common::shared_dir().join(path).to_string_lossy().into_owned()
+}
+
+const SMALL: &str = "models/mobilenet_v1_0.25_128_quant.tflite";
+
+#[test]
+fn classify_puts_a_cat_first() {
+    let (code, out, err) = mobilenet(&["classify", "--model", &shared(SMALL), &shared("images/cat.bmp")]);
+    assert_eq!(code, 0, "{err}");
+    let first = out.lines().nth(1).unwrap();
+    assert!(["tabby", "tiger cat", "Egyptian cat"].iter().any(|c| first.contains(c)), "{out}");
+}
+
+#[test]
+fn classify_json_for_several_images_and_the_chained_model() {
+    let chain = format!(
+        "{},{}",
+        shared("models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"),
+        shared("models/mobilenet_v1_1.0_224_quant_head.tflite")
+    );
+    let labels = shared("models/imagenet_labels.txt");
+    let (code, out, err) = mobilenet(&[
+        "classify",
+        "--model",
+        &chain,
+        "--labels",
+        &labels,
+        "--top",
+        "3",
+        "--json",
+        &shared("images/cat.bmp"),
+        &shared("images/hot_dog.jpg"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let results = v.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let top = results[0]["top"].as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    assert!(["tabby", "tiger cat", "Egyptian cat"].contains(&top[0]["label"].as_str().unwrap()), "{out}");
+    let score = top[0]["score"].as_f64().unwrap();
+    assert!(score > 0.0 && score <= 1.0);
+    // The reference interpreter ranks "paper towel" over "hotdog" on this photo too (reference_top5.json).
+    let hot_dog: Vec<&str> =
+        results[1]["top"].as_array().unwrap().iter().map(|t| t["label"].as_str().unwrap()).collect();
+    assert!(hot_dog.contains(&"hotdog"), "{out}");
+}
+
+#[test]
+fn raw_input_gives_the_reference_output_bytes() {
+    let dir = std::env::temp_dir().join(format!("mobilenet-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_path = dir.join("out.u8");
+    let (code, _, err) = mobilenet(&[
+        "classify",
+        "--model",
+        &shared(SMALL),
+        "--input-raw",
+        &shared("reference/inputs/parrot_128.rgb"),
+        "--output-raw",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let want = std::fs::read(shared("reference/outputs/mobilenet_v1_0.25_128_quant_parrot.u8")).unwrap();
+    assert_eq!(std::fs::read(&out_path).unwrap(), want);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn inspect_describes_a_loaded_model() {
+    let (code, out, err) = mobilenet(&["inspect", "--model", &shared(SMALL), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["config"]["alpha"], 0.25);
+    assert_eq!(v["config"]["resolution"], serde_json::json!([128, 128]));
+    assert_eq!(v["layers"][0]["output"], serde_json::json!([64, 64, 8]));
+}
+
+#[test]
+fn bad_models_exit_3_and_bad_inputs_exit_2() {
+    let dir = std::env::temp_dir().join(format!("mobilenet-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk.tflite");
+    std::fs::write(&junk, b"this is not a flatbuffer at all").unwrap();
+    let truncated = dir.join("truncated.tflite");
+    std::fs::write(&truncated, &std::fs::read(shared(SMALL)).unwrap()[..5000]).unwrap();
+    let cat = shared("images/cat.bmp");
+    for (args, want) in [
+        (vec!["classify", "--model", junk.to_str().unwrap(), &cat], 3),
+        (vec!["classify", "--model", truncated.to_str().unwrap(), &cat], 3),
+        (vec!["classify", "--model", &shared("models/mobilenet_v1_1.0_224_quant_head.tflite"), &cat], 3),
+        (vec!["inspect", "--model", junk.to_str().unwrap()], 3),
+        (vec!["classify", "--model", "/nonexistent.tflite", &cat], 2),
+        (vec!["classify", "--model", &shared(SMALL), "/nonexistent.png"], 2),
+        (vec!["classify", "--model", &shared(SMALL), junk.to_str().unwrap()], 2),
+        (vec!["classify", "--model", &shared(SMALL)], 2),
+        (vec!["classify", "--model", &shared(SMALL), "--input-raw", &cat], 2),
+        (vec!["classify", "--model", &shared(SMALL), "--labels", junk.to_str().unwrap(), &cat], 2),
+        (vec!["classify", &cat], 2),
+    ] {
+        let (code, out, err) = mobilenet(&args);
+        assert_eq!(code, want, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -131,7 +131,7 @@ fn pixels_are_scaled_to_minus_one_one() {
     let mut plan = Plan::seeded(cfg, 1).unwrap();
     let rgba: Vec<u8> = (0..32 * 32 * 4).map(|i| (i * 7 % 256) as u8).collect();
     let rgb: Vec<u8> = rgba.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-    let floats: Vec<f32> = rgb.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
+    let floats: Vec<f32> = rgb.iter().map(|&v| (v as f32 - 127.5) / 127.5).collect();
     let want = plan.run(&floats).unwrap().probabilities.to_vec();
     assert_eq!(plan.run_pixels(&rgb, PixelFormat::Rgb).unwrap().probabilities, &want[..]);
     assert_eq!(plan.run_pixels(&rgba, PixelFormat::Rgba).unwrap().probabilities, &want[..]);

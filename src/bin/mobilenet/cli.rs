@@ -168,9 +168,19 @@ fn ranked(model: &Classifier, probabilities: &[f32], k: usize) -> Vec<Ranked> {
         .collect()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+fn load_image(path: &str) -> Result<mobilenet_wasm::Image, Error> {
+    mobilenet_wasm::image_file::load_rgb(std::path::Path::new(path))
+}
+
+/// The CLI is a native program; a wasm build of it has no file decoding.
+#[cfg(target_arch = "wasm32")]
+fn load_image(_path: &str) -> Result<mobilenet_wasm::Image, Error> {
+    Err(Error::Image("image files are decoded by native builds only".into()))
+}
+
 fn classify_image(model: &mut Classifier, path: &str, k: usize) -> Result<Classified, CliError> {
-    let image = mobilenet_wasm::image_file::load_rgb(std::path::Path::new(path))
-        .map_err(|e| CliError::usage(format!("{path}: {e}")))?;
+    let image = load_image(path).map_err(|e| CliError::usage(format!("{path}: {e}")))?;
     let r = model.config().resolution;
     let rgb = resize_bilinear(&image.rgb, image.width, image.height, 3, r.width, r.height)?;
     let probabilities = model.run_pixels(&rgb, PixelFormat::Rgb)?.to_vec();
