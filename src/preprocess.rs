@@ -323,18 +323,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scales_and_drops_alpha() {
+    fn scales_and_drops_alpha() -> Result<(), Error> {
         let mut out = [0.0; 6];
-        to_input(&[0, 255, 51, 9, 127, 128, 200, 7], PixelFormat::Rgba, Normalization::MINUS_ONE_ONE, &mut out)
-            .unwrap();
+        to_input(&[0, 255, 51, 9, 127, 128, 200, 7], PixelFormat::Rgba, Normalization::MINUS_ONE_ONE, &mut out)?;
         assert_eq!(out[0], -1.0);
         assert_eq!(out[1], 1.0);
         assert!((out[2] - (51.0 / 127.5 - 1.0)).abs() < 1e-7);
         assert!((out[3] - (127.0 / 127.5 - 1.0)).abs() < 1e-7);
         let n = Normalization { mean: 128.0, std: 128.0 };
-        to_input(&[0, 128, 255], PixelFormat::Rgb, n, &mut out[..3]).unwrap();
+        to_input(&[0, 128, 255], PixelFormat::Rgb, n, &mut out[..3])?;
         assert_eq!(&out[..3], &[-1.0, 0.0, 127.0 / 128.0]);
         assert!(to_input(&[0; 5], PixelFormat::Rgb, Normalization::MINUS_ONE_ONE, &mut out).is_err());
+        Ok(())
     }
 
     /// Halving 4 → 2: the support doubles to 2 source pixels, so output 0 (centre 1.0) reads inputs 0..3 with

@@ -8,31 +8,9 @@ use mobilenet_wasm::ops::{self, BatchNorm, ConvOptions, Padding};
 use mobilenet_wasm::rng::Rng;
 use mobilenet_wasm::Tensor;
 
-/// The seed example: input (1,4,4,2) with channel 0 rows [1,2,3,4] and channel 1 all ones;
-/// filter (3,3,2,2) with [:,:,0,0]=0, [:,:,1,0]=1, [:,:,0,1]=2, [:,:,1,1]=3.
-fn seed_example() -> (Tensor, Tensor) {
-    let mut input = Tensor::zeros([1, 4, 4, 2]);
-    for y in 0..4 {
-        for x in 0..4 {
-            input.set(0, y, x, 0, (x + 1) as f32);
-            input.set(0, y, x, 1, 1.0);
-        }
-    }
-    let mut filter = Tensor::zeros([3, 3, 2, 2]);
-    for ky in 0..3 {
-        for kx in 0..3 {
-            filter.set(ky, kx, 0, 0, 0.0);
-            filter.set(ky, kx, 1, 0, 1.0);
-            filter.set(ky, kx, 0, 1, 2.0);
-            filter.set(ky, kx, 1, 1, 3.0);
-        }
-    }
-    (input, filter)
-}
-
 #[test]
 fn seed_example_conv2d_valid() {
-    let (input, filter) = seed_example();
+    let (input, filter) = common::seed_example();
     let out = ops::conv2d(&input, &filter, None, &ConvOptions::valid()).unwrap();
     assert_eq!(out.shape.0, [1, 2, 2, 2]);
     assert_eq!(out.data, [9.0, 63.0, 9.0, 81.0, 9.0, 63.0, 9.0, 81.0]);
@@ -40,7 +18,7 @@ fn seed_example_conv2d_valid() {
 
 #[test]
 fn seed_example_depthwise_valid() {
-    let (input, filter) = seed_example();
+    let (input, filter) = common::seed_example();
     let out = ops::depthwise_conv2d(&input, &filter, None, &ConvOptions::valid()).unwrap();
     assert_eq!(out.shape.0, [1, 2, 2, 4]);
     #[rustfmt::skip]
@@ -50,7 +28,7 @@ fn seed_example_depthwise_valid() {
 
 #[test]
 fn seed_example_separable_valid() {
-    let (input, filter) = seed_example();
+    let (input, filter) = common::seed_example();
     let ones = Tensor::from_vec([1, 1, 4, 4], vec![1.0; 16]).unwrap();
     let out = ops::separable_conv2d(&input, &filter, &ones, None, &ConvOptions::valid()).unwrap();
     assert_eq!(out.shape.0, [1, 2, 2, 4]);
@@ -146,7 +124,7 @@ fn relu6_clamps() {
 
 #[test]
 fn mismatched_shapes_are_errors() {
-    let (input, _) = seed_example();
+    let (input, _) = common::seed_example();
     let wrong = Tensor::zeros([3, 3, 5, 2]);
     assert!(ops::conv2d(&input, &wrong, None, &ConvOptions::valid()).is_err());
     assert!(ops::depthwise_conv2d(&input, &wrong, None, &ConvOptions::valid()).is_err());

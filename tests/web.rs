@@ -8,30 +8,13 @@ use mobilenet_wasm::{inspect, web, Config, Tensor};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+mod common;
 
-fn seed_example() -> (Tensor, Tensor) {
-    let mut input = Tensor::zeros([1, 4, 4, 2]);
-    for y in 0..4 {
-        for x in 0..4 {
-            input.set(0, y, x, 0, (x + 1) as f32);
-            input.set(0, y, x, 1, 1.0);
-        }
-    }
-    let mut filter = Tensor::zeros([3, 3, 2, 2]);
-    for ky in 0..3 {
-        for kx in 0..3 {
-            filter.set(ky, kx, 1, 0, 1.0);
-            filter.set(ky, kx, 0, 1, 2.0);
-            filter.set(ky, kx, 1, 1, 3.0);
-        }
-    }
-    (input, filter)
-}
+wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 fn seed_example_in_the_browser() {
-    let (input, filter) = seed_example();
+    let (input, filter) = common::seed_example();
     let conv = ops::conv2d(&input, &filter, None, &ConvOptions::valid()).unwrap();
     assert_eq!(conv.data, [9.0, 63.0, 9.0, 81.0, 9.0, 63.0, 9.0, 81.0]);
     let dw = ops::depthwise_conv2d(&input, &filter, None, &ConvOptions::valid()).unwrap();

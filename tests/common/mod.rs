@@ -1,6 +1,7 @@
 //! Helpers the native integration tests share.
 #![allow(dead_code)]
 
+use mobilenet_wasm::Tensor;
 use std::path::PathBuf;
 
 /// The read-only data beside the repo: `$MOBILENET_SHARED`, or `../shared`.
@@ -46,4 +47,26 @@ pub const IMAGES: [&str; 6] = ["bird", "cat", "dragonfly", "hot_dog", "owl", "pa
 /// The bytes of each file of an official model.
 pub fn official_files(files: &[&str]) -> Vec<Vec<u8>> {
     files.iter().map(|f| read_bytes(f)).collect()
+}
+
+/// The seed example: input (1,4,4,2) with channel 0 rows [1,2,3,4] and channel 1 all ones;
+/// filter (3,3,2,2) with [:,:,0,0]=0, [:,:,1,0]=1, [:,:,0,1]=2, [:,:,1,1]=3.
+pub fn seed_example() -> (Tensor, Tensor) {
+    let mut input = Tensor::zeros([1, 4, 4, 2]);
+    for y in 0..4 {
+        for x in 0..4 {
+            input.set(0, y, x, 0, (x + 1) as f32);
+            input.set(0, y, x, 1, 1.0);
+        }
+    }
+    let mut filter = Tensor::zeros([3, 3, 2, 2]);
+    for ky in 0..3 {
+        for kx in 0..3 {
+            filter.set(ky, kx, 0, 0, 0.0);
+            filter.set(ky, kx, 1, 0, 1.0);
+            filter.set(ky, kx, 0, 1, 2.0);
+            filter.set(ky, kx, 1, 1, 3.0);
+        }
+    }
+    (input, filter)
 }
