@@ -56,6 +56,15 @@ impl Classifier {
         Ok(Classifier { runner, labels })
     }
 
+    /// Divides each layer among `threads` workers (see [`Plan::with_threads`]).
+    pub fn with_threads(self, threads: usize) -> Classifier {
+        let runner = match self.runner {
+            Runner::Float(p) => Runner::Float(p.with_threads(threads)),
+            Runner::Quantized(p) => Runner::Quantized(p.with_threads(threads)),
+        };
+        Classifier { runner, ..self }
+    }
+
     /// Replaces the labels (e.g. from a labels file); there must be one per class.
     pub fn with_labels(mut self, labels: Vec<String>) -> Result<Classifier, Error> {
         let n = self.config().num_classes;

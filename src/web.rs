@@ -57,10 +57,23 @@ pub fn convention() -> String {
     inspect::CONVENTION.to_string()
 }
 
-/// Which kernel family this build runs ("scalar" until the SIMD kernels land).
+/// Which kernel family this build runs.
 #[wasm_bindgen(js_name = kernelName)]
 pub fn kernel_name() -> String {
     crate::kernels::best().name.to_string()
+}
+
+/// Starts the worker pool of the threaded build (`await initThreadPool(navigator.hardwareConcurrency)`).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// How many workers each layer is split across: the thread pool's size in the threaded build, else 1.
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    #[cfg(feature = "threads")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "threads"))]
+    1
 }
 
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
@@ -90,7 +103,7 @@ impl Model {
     /// A model with seeded weights for any alpha and resolution (no file needed).
     pub fn seeded(alpha: f64, resolution: u32, seed: u32, num_classes: Option<u32>) -> Result<Model, JsError> {
         let cfg = config(alpha, resolution, None, num_classes, None).map_err(js_error)?;
-        Ok(Model { classifier: Classifier::seeded(cfg, seed as u64).map_err(js_error)? })
+        Ok(Model { classifier: Classifier::seeded(cfg, seed as u64).map_err(js_error)?.with_threads(thread_count()) })
     }
 
     /// Loads TFLite model bytes: one file, or several run one after the other (an embedding extractor
@@ -100,7 +113,8 @@ impl Model {
         let bytes: Vec<Vec<u8>> = files.iter().map(|f| f.to_vec()).collect();
         let parts: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
         let precision = if float.unwrap_or(false) { Precision::Float } else { Precision::AsStored };
-        Ok(Model { classifier: Classifier::from_tflite(&parts, precision).map_err(js_error)? })
+        let classifier = Classifier::from_tflite(&parts, precision).map_err(js_error)?;
+        Ok(Model { classifier: classifier.with_threads(thread_count()) })
     }
 
     /// Sets the class labels from a labels file's text (one per line; as many as classes).

@@ -179,3 +179,20 @@ fn profile_times_every_layer() {
     assert_eq!(plan.profile(&input, &now, &mut times).unwrap().probabilities, &want[..]);
     assert!(times.iter().all(|&t| t == 1.0), "{times:?}");
 }
+
+#[test]
+fn layers_split_across_workers_compute_the_same() {
+    // Without the `threads` feature the parts run in turn; with it (cargo test --features threads) they run
+    // on rayon's workers. Either way the result must be bit-identical to the whole-layer run.
+    for (cfg, threads) in [
+        (Config::new(0.5, 96).unwrap(), 2),
+        (Config::new(0.25, 64).unwrap().with_output_stride(8).unwrap(), 3),
+        (Config::new(0.25, 32).unwrap().with_resolution(Resolution { height: 33, width: 47 }).unwrap(), 7),
+    ] {
+        let mut whole = Plan::seeded(cfg, 2).unwrap();
+        let mut split = Plan::seeded(cfg, 2).unwrap().with_threads(threads);
+        let input = random_input(whole.input_len(), 3);
+        let want = whole.run(&input).unwrap().logits.to_vec();
+        assert_eq!(split.run(&input).unwrap().logits, &want[..], "{cfg:?} on {threads} workers");
+    }
+}

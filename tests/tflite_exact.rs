@@ -144,3 +144,13 @@ fn dequantized_float_run_agrees_with_the_exact_path() {
     assert!(top1 * 10 >= cases * 8, "top-1 agrees in only {top1}/{cases}");
     assert!(top5_overlap * 10 >= cases * 5 * 7, "top-5 overlap only {top5_overlap}");
 }
+
+#[test]
+fn layers_split_across_workers_stay_exact() {
+    for (name, files, side) in [OFFICIAL[0], OFFICIAL[3]] {
+        let mut model = classifier(&official_files(files), Precision::AsStored).with_threads(3);
+        let input = read_bytes(&format!("reference/inputs/cat_{side}.rgb"));
+        let want = read_bytes(&format!("reference/outputs/{name}_cat.u8"));
+        assert_eq!(model.run_raw(&input).unwrap(), want, "{name}");
+    }
+}

@@ -10,7 +10,9 @@ use crate::ops::softmax;
 use crate::preprocess::{self, Normalization, PixelFormat};
 use crate::weights::{LayerWeights, Weights};
 
+pub mod bands;
 pub mod quantized;
+use bands::Split;
 pub use quantized::{QuantOutput, QuantizedPlan};
 
 /// What one layer runs, with its weights packed.
@@ -28,6 +30,7 @@ struct Layer {
     spec: LayerSpec,
     step: Step,
     clamp: Clamp,
+    split: Split,
 }
 
 /// Logits and probabilities of the last full run, borrowed from the plan's buffers.
@@ -59,7 +62,7 @@ impl Plan {
         for (spec, w) in specs.into_iter().zip(&weights.layers) {
             let step = build_step(&spec, w.as_ref())?;
             let clamp = if spec.relu6 { Clamp::RELU6 } else { Clamp::NONE };
-            layers.push(Layer { spec, step, clamp });
+            layers.push(Layer { spec, step, clamp, split: Split::Whole });
         }
         let largest = layers.iter().map(|l| l.spec.output.len()).max().unwrap_or(0);
         let input_len = layers.first().map_or(0, |l| l.spec.input.len());
@@ -78,6 +81,15 @@ impl Plan {
     /// A plan with deterministic seeded weights (see [`Weights::seeded`]).
     pub fn seeded(config: Config, seed: u64) -> Result<Plan, Error> {
         Plan::new(config, &Weights::seeded(&config, seed))
+    }
+
+    /// Divides every large layer among `threads` workers (bands of rows, runs of pixels). Without the
+    /// `threads` feature the parts run one after the other, which tests use to check the split.
+    pub fn with_threads(mut self, threads: usize) -> Plan {
+        for l in &mut self.layers {
+            l.split = split_for(&l.step, &l.spec, threads);
+        }
+        self
     }
 
     /// Runs on another kernel family (tests compare families on the same plan).
@@ -172,11 +184,21 @@ impl Plan {
             };
             let dst = &mut self.pong[..layer.spec.output.len()];
             let pixels = layer.spec.input.h * layer.spec.input.w;
-            match &layer.step {
-                Step::Conv(g, w) => (k.conv)(g, w, src, dst, layer.clamp),
-                Step::Depthwise(g, w) => (k.depthwise)(g, w, src, dst, layer.clamp),
-                Step::Pointwise(w) | Step::Logits(w) => (k.pointwise)(pixels, w, src, dst, layer.clamp),
-                Step::AvgPool => (k.global_avg_pool)(pixels, layer.spec.input.c, src, dst),
+            let (clamp, channels) = (layer.clamp, (layer.spec.input.c, layer.spec.output.c));
+            match (&layer.step, &layer.split) {
+                (Step::Conv(_, w), Split::Rows(b)) => {
+                    bands::run_rows(b, src, dst, 0, &|g, s, d| (k.conv)(g, w, s, d, clamp))
+                }
+                (Step::Conv(g, w), _) => (k.conv)(g, w, src, dst, clamp),
+                (Step::Depthwise(_, w), Split::Rows(b)) => {
+                    bands::run_rows(b, src, dst, 0, &|g, s, d| (k.depthwise)(g, w, s, d, clamp))
+                }
+                (Step::Depthwise(g, w), _) => (k.depthwise)(g, w, src, dst, clamp),
+                (Step::Pointwise(w), Split::Pixels(r)) => {
+                    bands::run_pixels(r, channels, src, dst, 0, &|n, s, d| (k.pointwise)(n, w, s, d, clamp))
+                }
+                (Step::Pointwise(w) | Step::Logits(w), _) => (k.pointwise)(pixels, w, src, dst, clamp),
+                (Step::AvgPool, _) => (k.global_avg_pool)(pixels, layer.spec.input.c, src, dst),
             }
             std::mem::swap(&mut self.ping, &mut self.pong);
             if let (Some(start), Some((now, times))) = (start, timing.as_mut()) {
@@ -202,6 +224,15 @@ fn check_input(input: &[f32], expected: usize) -> Result<(), Error> {
         return Err(Error::NonFinite(format!("input value {i} is {}", input[i])));
     }
     Ok(())
+}
+
+/// How a layer divides among `threads` workers.
+fn split_for(step: &Step, spec: &LayerSpec, threads: usize) -> Split {
+    match step {
+        Step::Conv(g, _) | Step::Depthwise(g, _) => Split::new(Some(g), 0, threads),
+        Step::Pointwise(_) => Split::new(None, spec.input.h * spec.input.w, threads),
+        Step::Logits(_) | Step::AvgPool => Split::Whole,
+    }
 }
 
 /// The geometry of a SAME-padded windowed layer.

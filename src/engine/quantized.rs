@@ -2,6 +2,7 @@
 //! activations in ping-pong buffers allocated once, integer kernels behind a [`QuantKernelSet`], and
 //! TFLite's fixed-point softmax at the end, so the output matches the TFLite reference byte for byte.
 
+use super::bands::{self, Split};
 use super::geometry;
 use crate::arch::{Config, LayerSpec, OpKind};
 use crate::error::Error;
@@ -24,6 +25,7 @@ enum Step {
 struct Layer {
     spec: LayerSpec,
     step: Step,
+    split: Split,
 }
 
 /// The softmax output of the last run: raw bytes as the model stores them and probabilities.
@@ -67,7 +69,7 @@ impl QuantizedPlan {
         let mut layers = Vec::with_capacity(specs.len());
         for (spec, w) in specs.into_iter().zip(&weights.layers) {
             let step = build_step(&spec, w.as_ref())?;
-            layers.push(Layer { spec, step });
+            layers.push(Layer { spec, step, split: Split::Whole });
         }
         let largest = layers.iter().map(|l| l.spec.output.len()).max().unwrap_or(0);
         let input_len = layers.first().map_or(0, |l| l.spec.input.len());
@@ -90,6 +92,18 @@ impl QuantizedPlan {
                 flip: if weights.signed { 0x80 } else { 0 },
             },
         })
+    }
+
+    /// Divides every large layer among `threads` workers, as [`super::Plan::with_threads`].
+    pub fn with_threads(mut self, threads: usize) -> QuantizedPlan {
+        for l in &mut self.layers {
+            l.split = match (&l.step, l.spec.op) {
+                (Step::Conv(g, _) | Step::Depthwise(g, _), _) => Split::new(Some(g), 0, threads),
+                (Step::Pointwise(_), OpKind::Pointwise) => Split::new(None, l.spec.input.h * l.spec.input.w, threads),
+                _ => Split::Whole,
+            };
+        }
+        self
     }
 
     /// Runs on another quantized kernel family (tests compare families on the same plan).
@@ -219,11 +233,19 @@ impl QuantizedPlan {
             let src: &[u8] = if i == 0 { &self.input } else { &self.ping[..layer.spec.input.len()] };
             let dst = &mut self.pong[..layer.spec.output.len()];
             let pixels = layer.spec.input.h * layer.spec.input.w;
-            match &layer.step {
-                Step::Conv(g, w) => (k.conv)(g, w, src, dst),
-                Step::Depthwise(g, w) => (k.depthwise)(g, w, src, dst),
-                Step::Pointwise(w) => (k.pointwise)(pixels, w, src, dst),
-                Step::AvgPool => (k.global_avg_pool)(pixels, layer.spec.input.c, src, dst, &self.pool),
+            let channels = (layer.spec.input.c, layer.spec.output.c);
+            match (&layer.step, &layer.split) {
+                (Step::Conv(_, w), Split::Rows(b)) => bands::run_rows(b, src, dst, 0, &|g, s, d| (k.conv)(g, w, s, d)),
+                (Step::Conv(g, w), _) => (k.conv)(g, w, src, dst),
+                (Step::Depthwise(_, w), Split::Rows(b)) => {
+                    bands::run_rows(b, src, dst, 0, &|g, s, d| (k.depthwise)(g, w, s, d))
+                }
+                (Step::Depthwise(g, w), _) => (k.depthwise)(g, w, src, dst),
+                (Step::Pointwise(w), Split::Pixels(r)) => {
+                    bands::run_pixels(r, channels, src, dst, 0, &|n, s, d| (k.pointwise)(n, w, s, d))
+                }
+                (Step::Pointwise(w), _) => (k.pointwise)(pixels, w, src, dst),
+                (Step::AvgPool, _) => (k.global_avg_pool)(pixels, layer.spec.input.c, src, dst, &self.pool),
             }
             std::mem::swap(&mut self.ping, &mut self.pong);
             if let (Some(start), Some((now, times))) = (start, timing.as_mut()) {
