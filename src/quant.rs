@@ -179,6 +179,23 @@ pub fn average_u8(sum: i32, count: i32) -> i32 {
     ((i64::from(sum) + i64::from(count / 2)) / i64::from(count)) as i32
 }
 
+/// The multiplier of a quantized MEAN over `count` elements: `reference_ops::QuantizedMeanOrSum` (compute_sum
+/// false) folds 1/count into the multiplier `PrepareMeanOrSum` made from input_scale / output_scale, so the mean is
+/// one requantization with no separate rounding division: k = min(⌊log2 count⌋, 32, 31 + shift), multiplier ·
+/// 2^k / count truncated in int64, shift − k. The result is at most the multiplier in magnitude, not normalized.
+///
+/// A count ≤ 0 (TFLite returns before) leaves `q` unchanged; k is kept ≥ 0 so shifts TFLite never makes stay defined.
+pub fn mean_multiplier(q: QuantizedMultiplier, count: i64) -> QuantizedMultiplier {
+    if count <= 0 {
+        return q;
+    }
+    let log2 = 63 - count.leading_zeros() as i32;
+    let k = log2.min(32).min(q.shift.saturating_add(31)).max(0);
+    // |multiplier| < 2^31 and k ≤ 32 keep the product in i64; 2^k ≤ count keeps the quotient in i32.
+    let multiplier = ((i64::from(q.multiplier) << k) / count) as i32;
+    QuantizedMultiplier { multiplier, shift: q.shift.saturating_sub(k) }
+}
+
 /// Integer bits of the exp() input: the input differences are rescaled to Q5.26 (`kScaledDiffIntegerBits`).
 const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 /// Integer bits of the sum of exps, Q12.19 (`kAccumulationIntegerBits`).
@@ -584,6 +601,20 @@ mod tests {
         assert_eq!(average_u8(5, 0), 0);
         assert_eq!(average_u8(i32::MAX, 1), i32::MAX);
         assert_eq!(average_u8(i32::MAX, 2), 1 << 30);
+    }
+
+    #[test]
+    fn mean_multiplier_folds_in_the_count() {
+        let one = quantize_multiplier(1.0); // (2^30, 1)
+        assert_eq!(mean_multiplier(one, 4), qm(1 << 30, -1));
+        assert_eq!(mean_multiplier(one, 49), qm(701_219_150, -4)); // ⌊2^35 / 49⌋
+        assert_eq!(mean_multiplier(one, 1), one);
+        // k is capped by 31 + shift: (2^30, −30) over 49 takes k = 1, ⌊2^31 / 49⌋.
+        assert_eq!(mean_multiplier(qm(1 << 30, -30), 49), qm(43_826_196, -31));
+        // and by 32: ⌊2^62 / (2^33 + 1)⌋.
+        assert_eq!(mean_multiplier(one, (1 << 33) + 1), qm(536_870_911, -31));
+        assert_eq!(mean_multiplier(one, 0), one);
+        assert_eq!(mean_multiplier(qm(1 << 30, i32::MIN), 7).shift, i32::MIN);
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub struct QuantLayer {
 #[derive(Clone, Debug)]
 pub struct QuantWeights {
     pub layers: Vec<Option<QuantLayer>>,
-    /// The global average pool's clamp (input and output share scale and zero point).
+    /// The global average pool: AVERAGE_POOL_2D or MEAN arithmetic, with its quantization.
     pub pool: PoolQ,
     pub input: QuantParams,
     pub logits: QuantParams,

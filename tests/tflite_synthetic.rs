@@ -8,8 +8,11 @@ mod common;
 use common::mobilenet_builder::{build, Style};
 use mobilenet_wasm::arch::{Config, Resolution};
 use mobilenet_wasm::classifier::Runner;
+use mobilenet_wasm::kernels::quant::{MeanQ, PoolQ};
+use mobilenet_wasm::quant::quantize_multiplier;
 use mobilenet_wasm::rng::Rng;
-use mobilenet_wasm::tflite::import::Precision;
+use mobilenet_wasm::tflite::import::{import, Network, Precision};
+use mobilenet_wasm::tflite::read;
 use mobilenet_wasm::{top_k, Classifier, PixelFormat, Plan};
 
 fn configs() -> Vec<Config> {
@@ -55,29 +58,54 @@ fn logits(model: &mut Classifier, pixels: &[u8]) -> Vec<f32> {
 fn int8_per_channel_models_agree_with_their_float_run() {
     let (mut top1, mut decided) = (0, 0);
     for (i, cfg) in configs().into_iter().enumerate() {
-        let bytes = build(&cfg, i as u64, Style::Slim, true);
-        let mut int8 = Classifier::from_tflite(&[&bytes], Precision::AsStored).unwrap();
-        let mut float = Classifier::from_tflite(&[&bytes], Precision::Float).unwrap();
-        assert!(int8.is_quantized() && !float.is_quantized());
-        assert_eq!(int8.config(), &cfg);
-        let mut rng = Rng::new(i as u64);
-        for _ in 0..4 {
-            let r = cfg.resolution;
-            let pixels: Vec<u8> = (0..r.height * r.width * 3).map(|_| rng.range(0, 255) as u8).collect();
-            let (a, b) = (logits(&mut int8, &pixels), logits(&mut float, &pixels));
-            let spread = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
-            // 27 requantized layers of 8 bits: the logits stay within a few percent of their range.
-            assert!(diff < 0.05 * spread, "{cfg:?}: max |logit diff| {diff} of {spread}");
-            // Where the float run's winner leads by more than that error, the integer run agrees.
-            let best = top_k(&b, 2);
-            if best[0].score - best[1].score > 2.0 * diff {
-                decided += 1;
-                top1 += usize::from(top_k(&a, 1)[0].index == best[0].index);
+        // Slim pools with AVERAGE_POOL_2D, Dense with MEAN (requantizing for odd seeds).
+        for style in [Style::Slim, Style::Dense] {
+            let bytes = build(&cfg, i as u64, style, true);
+            let mut int8 = Classifier::from_tflite(&[&bytes], Precision::AsStored).unwrap();
+            let mut float = Classifier::from_tflite(&[&bytes], Precision::Float).unwrap();
+            assert!(int8.is_quantized() && !float.is_quantized());
+            assert_eq!(int8.config(), &cfg);
+            let mut rng = Rng::new(i as u64);
+            for _ in 0..4 {
+                let r = cfg.resolution;
+                let pixels: Vec<u8> = (0..r.height * r.width * 3).map(|_| rng.range(0, 255) as u8).collect();
+                let (a, b) = (logits(&mut int8, &pixels), logits(&mut float, &pixels));
+                let spread = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+                // 27 requantized layers of 8 bits: the logits stay within a few percent of their range.
+                assert!(diff < 0.05 * spread, "{cfg:?} {style:?}: max |logit diff| {diff} of {spread}");
+                // Where the float run's winner leads by more than that error, the integer run agrees.
+                let best = top_k(&b, 2);
+                if best[0].score - best[1].score > 2.0 * diff {
+                    decided += 1;
+                    top1 += usize::from(top_k(&a, 1)[0].index == best[0].index);
+                }
             }
         }
     }
     eprintln!("decided {decided} top1 {top1}");
-    assert!(decided >= 5, "only {decided} clear cases");
+    assert!(decided >= 10, "only {decided} clear cases");
     assert_eq!(top1, decided);
+}
+
+/// The pool each int8 style imports to: AVERAGE_POOL_2D keeps its clamp; MEAN takes the multiplier of its own
+/// input and output scales (PrepareMeanOrSum) and both zero points, shifted by 128.
+#[test]
+fn int8_pools_import_with_their_quantization() {
+    let cfg = Config::new(0.25, 64).unwrap();
+    let pool = |seed: u64, style: Style| {
+        let bytes = build(&cfg, seed, style, true);
+        let model = read(&bytes).unwrap();
+        match import(&[model], Precision::AsStored).unwrap().network {
+            Network::Quantized(w) => w.pool,
+            Network::Float { .. } => panic!("not quantized"),
+        }
+    };
+    assert!(matches!(pool(0, Style::Slim), PoolQ::Average(_)));
+    // ReLU6 activations are int8 (6/255, −128); odd seeds give the MEAN output (7/255, −110).
+    let same = MeanQ { multiplier: quantize_multiplier(1.0), input_zero_point: 0, output_zero_point: 0 };
+    assert_eq!(pool(0, Style::Dense), PoolQ::Mean(same));
+    let ratio = f64::from(6.0f32 / 255.0) / f64::from(7.0f32 / 255.0);
+    let own = MeanQ { multiplier: quantize_multiplier(ratio), input_zero_point: 0, output_zero_point: 18 };
+    assert_eq!(pool(1, Style::Dense), PoolQ::Mean(own));
 }

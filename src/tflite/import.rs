@@ -8,7 +8,7 @@ use super::schema::{Activation, BuiltinOp, Model, Operator, Options, Padding, Qu
 use crate::arch::{Config, LayerSpec, OpKind, Resolution};
 use crate::error::Error;
 use crate::kernels::pack::Requantize;
-use crate::kernels::quant::PoolQ;
+use crate::kernels::quant::{AverageQ, MeanQ, PoolQ};
 use crate::preprocess::Normalization;
 use crate::quant::{activation_range, conv_output_multiplier, quantize_multiplier, SoftmaxU8};
 use crate::tensor::{Shape, Tensor as FloatTensor};
@@ -603,7 +603,7 @@ fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<Quant
     let shift = if signed { 128 } else { 0 };
     let (qmin, qmax) = if signed { (-128, 127) } else { (0, 255) };
     let mut out = Vec::with_capacity(layers.len());
-    let mut pool = PoolQ { min: 0, max: 255, signed_offset: shift };
+    let mut pool = PoolQ::Average(AverageQ { min: 0, max: 255, signed_offset: shift });
     for f in layers {
         for t in [f.input, f.output] {
             if t.dtype != want {
@@ -617,20 +617,10 @@ fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<Quant
         }
         let (inq, outq) = (activation_quant(f.input, f.node)?, activation_quant(f.output, f.node)?);
         if f.kind == OpKind::AvgPool {
-            if f.node.op.op == BuiltinOp::Mean {
-                return Err(f
-                    .node
-                    .fail("quantized MEAN is not supported (use AVERAGE_POOL_2D, as the official models do)"));
-            }
-            if inq != outq {
-                return Err(f.node.fail("average pool input and output quantization differ"));
-            }
-            let act = match f.node.op.options {
-                Options::Pool2d { activation, .. } => activation,
-                _ => Activation::None,
+            pool = match f.node.op.op {
+                BuiltinOp::Mean => mean_pool(f, inq, outq, shift)?,
+                _ => average_pool(f, inq, outq, (qmin, qmax), shift)?,
             };
-            let (lo, hi) = activation_range(act, outq.scale, outq.zero_point, qmin, qmax)?;
-            pool = PoolQ { min: lo + shift, max: hi + shift, signed_offset: shift };
             out.push(None);
             continue;
         }
@@ -650,6 +640,34 @@ fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<Quant
         output: QuantParams { scale: 1.0 / 256.0, zero_point: 0 },
         signed,
     })
+}
+
+/// AVERAGE_POOL_2D: TFLite's reference kernel assumes one quantization for input and output.
+fn average_pool(f: &Found, inq: QuantParams, outq: QuantParams, range: (i32, i32), shift: i32) -> Result<PoolQ, Error> {
+    if inq != outq {
+        return Err(f.node.fail("average pool input and output quantization differ"));
+    }
+    let act = match f.node.op.options {
+        Options::Pool2d { activation, .. } => activation,
+        _ => Activation::None,
+    };
+    let (lo, hi) = activation_range(act, outq.scale, outq.zero_point, range.0, range.1)?;
+    Ok(PoolQ::Average(AverageQ { min: lo + shift, max: hi + shift, signed_offset: shift }))
+}
+
+/// MEAN: `PrepareMeanOrSum`'s multiplier of input_scale / output_scale (in double); the two may differ.
+fn mean_pool(f: &Found, inq: QuantParams, outq: QuantParams, shift: i32) -> Result<PoolQ, Error> {
+    let real = f64::from(inq.scale) / f64::from(outq.scale);
+    // TFLite aborts on an infinite or NaN ratio; a negative one would flip the sign of every mean.
+    if !(real.is_finite() && real > 0.0) {
+        let (i, o) = (inq.scale, outq.scale);
+        return Err(f.node.fail(format!("input scale {i} / output scale {o} is not a positive ratio")));
+    }
+    Ok(PoolQ::Mean(MeanQ {
+        multiplier: quantize_multiplier(real),
+        input_zero_point: inq.zero_point + shift,
+        output_zero_point: outq.zero_point + shift,
+    }))
 }
 
 fn quant_layer(

@@ -102,7 +102,8 @@ fn logit_range(cfg: &Config, seed: u64) -> f32 {
 }
 
 /// A MobileNet v1 .tflite for `cfg` with the seeded weights (`Plan::seeded(cfg, seed)` computes the same
-/// network in float). `int8`: activations int8, weights int8 per output channel, biases int32.
+/// network in float). `int8`: activations int8, weights int8 per output channel, biases int32. The seed also varies
+/// the Dense style's MEAN: keep_dims or not, and (int8) its own output quantization or the input's.
 pub fn build(cfg: &Config, seed: u64, style: Style, int8: bool) -> Vec<u8> {
     let mut b = ModelBuilder::new();
     let specs = cfg.layers();
@@ -124,19 +125,20 @@ pub fn build(cfg: &Config, seed: u64, style: Style, int8: bool) -> Vec<u8> {
         let dense = style == Style::Dense && spec.op == OpKind::Logits;
         let out_shape: Vec<i32> = if dense { vec![1, o.c as i32] } else { vec![1, o.h as i32, o.w as i32, o.c as i32] };
         if spec.op == OpKind::AvgPool {
-            let y = activation(&mut b, &spec.name, &out_shape, x_act);
             match style {
                 Style::Slim => {
+                    let y = activation(&mut b, &spec.name, &out_shape, x_act);
                     let opts =
                         tb::pool2d_options(tb::VALID, [1, 1], [spec.input.h as i32, spec.input.w as i32], tb::NONE);
                     b.op(AVERAGE_POOL_2D, &[x], &[y], Some(opts));
+                    x = y;
                 }
                 Style::Dense => {
-                    let axes = b.constant("axes", &[2], INT32, tb::i32_bytes(&[1, 2]));
-                    b.op(MEAN, &[x, axes], &[y], Some(tb::reducer_options(true)));
+                    // Seeds 2 and 3 mod 4 drop the reduced dims.
+                    x_act = mean_output(x_act, seed);
+                    x = mean(&mut b, spec, x, x_act, seed % 4 < 2);
                 }
             }
-            x = y;
             continue;
         }
         let Some((shape, data, bias)) = w else { unreachable!() };
@@ -192,6 +194,25 @@ pub fn build(cfg: &Config, seed: u64, style: Style, int8: bool) -> Vec<u8> {
     b.op(SOFTMAX, &[x], &[probs], Some(tb::softmax_options(1.0)));
     b.outputs = vec![probs];
     b.build()
+}
+
+/// The MEAN's output quantization: odd seeds give it its own scale and zero point (as a calibrating converter
+/// would; the range [−0.49, 6.51] still holds every ReLU6 mean) so the import must requantize.
+fn mean_output(input: Act, seed: u64) -> Act {
+    match input {
+        Act::Int8(..) if seed % 2 == 1 => Act::Int8(7.0 / 255.0, -110),
+        other => other,
+    }
+}
+
+/// MEAN over axes [1, 2]; without keep_dims the output is [1, C], as Keras' GlobalAveragePooling2D exports.
+fn mean(b: &mut ModelBuilder, spec: &LayerSpec, x: i32, act: Act, keep_dims: bool) -> i32 {
+    let c = spec.output.c as i32;
+    let shape: &[i32] = if keep_dims { &[1, 1, 1, c] } else { &[1, c] };
+    let y = activation(b, &spec.name, shape, act);
+    let axes = b.constant("axes", &[2], INT32, tb::i32_bytes(&[1, 2]));
+    b.op(MEAN, &[x, axes], &[y], Some(tb::reducer_options(keep_dims)));
+    y
 }
 
 /// Per-output-channel symmetric int8 weights and int32 biases at scale in_scale · w_scale.

@@ -6,14 +6,44 @@ pub mod scalar;
 
 use super::pack::{PackedConvQ, PackedDepthwiseQ, PackedPointwiseQ};
 use super::Geometry;
+use crate::quant::QuantizedMultiplier;
 
-/// The global average pool of a quantized model: input and output share scale and zero point.
+/// The global average pool of a quantized model, with the arithmetic of the TFLite op it came from: the two ops
+/// round differently, so each keeps its own formula.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolQ {
+pub enum PoolQ {
+    Average(AverageQ),
+    Mean(MeanQ),
+}
+
+/// AVERAGE_POOL_2D over the whole map (`reference_ops::AveragePool` for uint8, `reference_integer_ops::AveragePool`
+/// for int8): input and output share scale and zero point; out = clamp(round(Σq / n), min, max) on the stored
+/// values, ties away from zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AverageQ {
     pub min: i32,
     pub max: i32,
     /// 128 for int8 models run shifted (their rounding is symmetric around the signed zero), else 0.
     pub signed_offset: i32,
+}
+
+/// MEAN over axes 1, 2 as the reference kernel of TFLite 2.14+ and LiteRT computes it for int8 and uint8, with any
+/// keep_dims (`EvalMean<kReference>` → `EvalQuantizedMean` → `reference_ops::QuantizedMeanOrSum`, compute_sum false):
+///
+/// - `PrepareMeanOrSum`: (M, s) = `QuantizeMultiplier`((double)input_scale / (double)output_scale);
+/// - per call, 1/n folded in ([`crate::quant::mean_multiplier`]): k = min(⌊log2 n⌋, 32, 31 + s),
+///   M' = ⌊M · 2^k / n⌋, s' = s − k;
+/// - per channel: out = clamp(`MultiplyByQuantizedMultiplier`((int32)(Σq − n · zp_in), M', s') + zp_out, type range).
+///
+/// Input and output quantization may differ. Zero points here are shifted like the activations (+128 for int8): the
+/// formula only sees Σq − n · zp_in, which the shift leaves unchanged, and adds zp_out before clamping to the type
+/// range, which moves with it; so the rounding is exactly the signed one and no offset is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeanQ {
+    /// (M, s) before 1/n is folded in.
+    pub multiplier: QuantizedMultiplier,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
 }
 
 pub type ConvQFn = fn(&Geometry, &PackedConvQ, &[u8], &mut [u8]);

@@ -1,10 +1,11 @@
 //! Plain integer loops: the reference for faster quantized kernels. Output channels are processed in
 //! blocks of [`BLOCK`] so the int32 accumulators live on the stack (no allocation per call).
 
-use super::{PoolQ, QuantKernelSet};
+use super::{AverageQ, MeanQ, PoolQ, QuantKernelSet};
 use crate::kernels::pack::{PackedConvQ, PackedDepthwiseQ, PackedPointwiseQ, Requantize};
 use crate::kernels::scalar::source;
 use crate::kernels::Geometry;
+use crate::quant::mean_multiplier;
 
 pub static SCALAR_Q: QuantKernelSet = QuantKernelSet { name: "scalar-u8", conv, depthwise, pointwise, global_avg_pool };
 
@@ -93,13 +94,146 @@ pub fn pointwise(pixels: usize, p: &PackedPointwiseQ, input: &[u8], output: &mut
     }
 }
 
-/// TFLite's reference average pool: the sum rounded half away from zero, divided by the cell count.
+/// The global pool of a quantized model: AVERAGE_POOL_2D or MEAN arithmetic, as the model's op (see [`PoolQ`]).
 pub fn global_avg_pool(pixels: usize, channels: usize, input: &[u8], output: &mut [u8], pool: &PoolQ) {
+    match pool {
+        PoolQ::Average(q) => average(pixels, channels, input, output, q),
+        PoolQ::Mean(q) => mean(pixels, channels, input, output, q),
+    }
+}
+
+/// Channel `c` of an HWC map of `pixels` pixels.
+fn channel(input: &[u8], c: usize, channels: usize, pixels: usize) -> impl Iterator<Item = i32> + '_ {
+    input.iter().skip(c).step_by(channels).take(pixels).map(|&v| i32::from(v))
+}
+
+/// TFLite's reference average pool: the sum rounded half away from zero, divided by the cell count.
+fn average(pixels: usize, channels: usize, input: &[u8], output: &mut [u8], pool: &AverageQ) {
     let n = pixels.max(1) as i32;
     for (c, o) in output[..channels].iter_mut().enumerate() {
-        let sum: i32 =
-            input.iter().skip(c).step_by(channels).take(pixels).map(|&v| v as i32 - pool.signed_offset).sum();
+        let sum: i32 = channel(input, c, channels, pixels).map(|v| v - pool.signed_offset).sum();
         let mean = if sum > 0 { (sum + n / 2) / n } else { (sum - n / 2) / n };
         *o = (mean + pool.signed_offset).clamp(pool.min, pool.max) as u8;
+    }
+}
+
+/// TFLite's reference MEAN: one requantization of the centered sum by a multiplier with 1/n folded in.
+fn mean(pixels: usize, channels: usize, input: &[u8], output: &mut [u8], q: &MeanQ) {
+    let n = pixels.max(1) as i64;
+    let m = mean_multiplier(q.multiplier, n);
+    let offset = n * i64::from(q.input_zero_point);
+    for (c, o) in output[..channels].iter_mut().enumerate() {
+        let sum: i64 = channel(input, c, channels, pixels).map(i64::from).sum();
+        // static_cast<int32_t> of TFLite's int64 difference (wraps only for maps of millions of pixels).
+        let centered = (sum - offset) as i32;
+        *o = m.apply(centered).saturating_add(q.output_zero_point).clamp(0, 255) as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::{quantize_multiplier, QuantizedMultiplier};
+
+    fn mean_pool(input_scale: f32, output_scale: f32, input_zero_point: i32, output_zero_point: i32) -> PoolQ {
+        let multiplier = quantize_multiplier(f64::from(input_scale) / f64::from(output_scale));
+        PoolQ::Mean(MeanQ { multiplier, input_zero_point, output_zero_point })
+    }
+
+    /// Interleaves per-channel pixel lists into an HWC map.
+    fn hwc(channels: &[Vec<u8>]) -> Vec<u8> {
+        let pixels = channels[0].len();
+        (0..pixels).flat_map(|p| channels.iter().map(move |c| c[p])).collect()
+    }
+
+    /// Int8 run shifted (+128), one scale in and out, a 7x7 map: (M, s) = (2^30, 1) for the ratio 1, and 1/49 folds
+    /// in as k = 5, M' = ⌊2^35 / 49⌋ = 701219150, s' = −4. A centered sum of 23 (mean 0.47): SRDHM(23, M') =
+    /// round(7.51) = 8, then 8 / 2^4 = 0.5 → 1 (ties away from zero). −24 (mean −0.49): SRDHM = round(−7.84) = −8,
+    /// −0.5 → −1. AVERAGE_POOL_2D would give 0 for both: the first rounding decides.
+    #[test]
+    fn int8_mean_rounds_through_the_multiplier() {
+        let q = mean_pool(0.02, 0.02, -100 + 128, -100 + 128);
+        let PoolQ::Mean(m) = q else { unreachable!() };
+        assert_eq!(mean_multiplier(m.multiplier, 49), QuantizedMultiplier { multiplier: 701_219_150, shift: -4 });
+        let zp = (-100i32 + 128) as u8;
+        let one = |v: i32| {
+            let mut c = vec![zp; 49];
+            c[17] = (v + 128) as u8;
+            c
+        };
+        // −100 + 23 = −77, −100 − 24 = −124 (int8), and a channel of 127s: mean 227 above zp, 127 out.
+        let input = hwc(&[one(-77), one(-124), vec![255; 49]]);
+        let mut out = [0u8; 3];
+        global_avg_pool(49, 3, &input, &mut out, &q);
+        let signed: Vec<i32> = out.iter().map(|&o| i32::from(o) - 128).collect();
+        assert_eq!(signed, [-99, -101, 127]);
+    }
+
+    /// Uint8, input scale 0.75 and output 0.5: QuantizeMultiplier(1.5) = (0.75 · 2^31, 1); over 2x2, k = 2,
+    /// M' = 0.75 · 2^31, s' = −1, so out = round(round(0.75 · x) / 2) + 5 for the centered sum x.
+    /// x = 6: 4.5 → 5 (ties toward +∞), 2.5 → 3, out 8 (the exact mean 2.25 would give 7).
+    /// x = −6: −4.5 → −4, −2, out 3. x = −40: −15 + 5 clamps to 0. x = 980: 735 / 2 → 368 + 5 clamps to 255.
+    #[test]
+    fn uint8_mean_requantizes_between_scales() {
+        let q = mean_pool(0.75, 0.5, 10, 5);
+        let PoolQ::Mean(m) = q else { unreachable!() };
+        assert_eq!(m.multiplier, QuantizedMultiplier { multiplier: 1_610_612_736, shift: 1 });
+        let channels = [vec![10, 10, 10, 16], vec![10, 4, 10, 10], vec![0; 4], vec![255; 4]];
+        let mut out = [0u8; 4];
+        global_avg_pool(4, 4, &hwc(&channels), &mut out, &q);
+        assert_eq!(out, [8, 3, 0, 255]);
+    }
+
+    /// The shifted uint8 run equals the signed formula computed directly: x = Σq − n · zp_in on the int8 values, two
+    /// roundings of the exact product (floor((x · 2^max(s', 0) · M' + 2^30) / 2^31), then / 2^max(−s', 0) ties away
+    /// from zero), + zp_out, clamped to [−128, 127].
+    #[test]
+    fn shifted_int8_mean_equals_the_signed_formula() {
+        fn round_div(n: i128, d: i128) -> i128 {
+            let q = (2 * n.abs() + d) / (2 * d);
+            if n < 0 {
+                -q
+            } else {
+                q
+            }
+        }
+        let mut rng = crate::rng::Rng::new(21);
+        let channels = 3;
+        for _ in 0..2000 {
+            let pixels = rng.range(1, 64);
+            let (zp_in, zp_out) = (rng.range(0, 255) as i32 - 128, rng.range(0, 255) as i32 - 128);
+            let (in_scale, out_scale) = (rng.uniform(0.005, 0.1), rng.uniform(0.005, 0.1));
+            let raw: Vec<i32> = (0..pixels * channels).map(|_| rng.range(0, 255) as i32 - 128).collect();
+            let input: Vec<u8> = raw.iter().map(|&v| (v + 128) as u8).collect();
+            let q = mean_pool(in_scale, out_scale, zp_in + 128, zp_out + 128);
+            let mut out = vec![0u8; channels];
+            global_avg_pool(pixels, channels, &input, &mut out, &q);
+
+            let PoolQ::Mean(m) = q else { unreachable!() };
+            let folded = mean_multiplier(m.multiplier, pixels as i64);
+            let (left, right) = (folded.shift.max(0), (-folded.shift).max(0));
+            for (c, &o) in out.iter().enumerate() {
+                let x: i32 = raw.iter().skip(c).step_by(channels).map(|&v| v - zp_in).sum();
+                let product = (i128::from(x) << left) * i128::from(folded.multiplier);
+                let high = (product + (1 << 30)).div_euclid(1 << 31);
+                let want = (round_div(high, 1 << right) as i32 + zp_out).clamp(-128, 127);
+                assert_eq!(i32::from(o) - 128, want, "x {x} n {pixels} {folded:?}");
+            }
+        }
+    }
+
+    /// The same maps through AVERAGE_POOL_2D: round(Σ / n) on the stored values, ties away from zero.
+    #[test]
+    fn average_pool_rounds_the_plain_mean() {
+        let q = PoolQ::Average(AverageQ { min: 0, max: 255, signed_offset: 128 });
+        let zp = 28u8;
+        let mut c0 = vec![zp; 49];
+        c0[3] = zp + 23;
+        let mut c1 = vec![zp; 49];
+        c1[3] = zp - 24;
+        let mut out = [0u8; 2];
+        global_avg_pool(49, 2, &hwc(&[c0, c1]), &mut out, &q);
+        // Signed sums −100 · 49 ± 23 / 24 round to −100.
+        assert_eq!(out, [28, 28]);
     }
 }
