@@ -5,9 +5,11 @@
 //!   mobilenet run --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--top K]
 //!   mobilenet classify --model FILE[,FILE2…] [--labels FILE] [--top K] [--json] [--float] IMAGE…
 //!   mobilenet classify --model FILE[,FILE2…] --input-raw FILE [--output-raw FILE] [--top K] [--json]
+//!   mobilenet bench [--alpha A --resolution R | --model FILE[,FILE2…]] [--runs N] [--warmup N] [--threads T] [--layers] [--json]
 //!
 //! Exit codes: 0 ok; 2 bad arguments or input (one line on stderr); 3 a bad or unsupported model.
 
+mod bench;
 mod cli;
 
 use cli::{CliError, Flags};
@@ -30,6 +32,10 @@ const USAGE: &str = "usage:
   --input-raw: the exact input tensor (HWC RGB uint8, or f32 for float models);
   --output-raw: write the output tensor as stored (uint8 bytes, or f32 little-endian).
   --float runs a quantized model in float (dequantized weights).
+  mobilenet bench [--alpha A --resolution R | --model FILE[,FILE2...]] [--runs N] [--warmup N]
+                  [--threads T] [--layers] [--json]
+    times native inference: median and p90 of N runs (default 50 after 10 warm-ups), GMAC/s;
+    --threads splits layers across T workers (build with --features threads to run them in parallel).
   Exit codes: 0 ok, 2 bad arguments or input, 3 bad or unsupported model.";
 
 fn main() -> ExitCode {
@@ -70,6 +76,7 @@ fn run(args: &[String]) -> Result<String, CliError> {
             run_seeded(&flags.config()?, flags.number("seed", 1)?, flags.number("top", 5)?).map_err(CliError::from)
         }
         "classify" => cli::classify(rest),
+        "bench" => bench::run(rest),
         other => {
             Err(CliError::usage(format!("unknown command {other:?} (expected inspect, run or classify; try --help)")))
         }
