@@ -31,7 +31,7 @@ export async function load(options = {}) {
     throw failed.reason;
   }
   try {
-    const info = await engine.call('open', files, { float, labels: Array.isArray(labelText) ? labelText.join('\n') : labelText });
+    const info = await engine.call('open', files, { float, labels: labelLines(labelText) });
     const model = new MobileNet(engine, info);
     // The first run pays for compiling the hot code paths; pay it here, not on the first frame.
     if (warmup) await model.infer({ data: new Uint8Array(info.resolution[0] * info.resolution[1] * 3), width: info.resolution[1], height: info.resolution[0] });
@@ -52,6 +52,8 @@ export async function inspect({ alpha = 1, resolution = 224, classes = 1001, out
     throw new InputError(e.message, { cause: e });
   }
 }
+
+const labelLines = (labels) => (Array.isArray(labels) ? labels.join('\n') : labels);
 
 async function modelFiles(modelUrl, modelBytes, onProgress, signal) {
   const list = (x) => (Array.isArray(x) ? x : [x]);
@@ -115,6 +117,11 @@ class MobileNet {
   async profile(input) {
     const { pixels, channels } = this.#pixels(input);
     return this.#call('profile', pixels, channels);
+  }
+
+  /** Sets the class names: an array, or a labels file's text (one per line, as many as classes). */
+  async setLabels(labels) {
+    this.#info = await this.#call('setLabels', labelLines(labels));
   }
 
   /** Frees the model's memory (and its worker); the model is unusable afterwards. */

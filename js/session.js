@@ -18,16 +18,20 @@ export class Session {
     } catch (e) {
       throw fromEngine(e, 'load');
     }
-    if (labels !== undefined) {
-      try {
-        model.setLabels(labels);
-      } catch (e) {
-        model.free();
-        throw new ModelLoadError(`bad labels: ${e.message}`, { cause: e });
-      }
+    try {
+      if (labels !== undefined) applyLabels(model, labels);
+    } catch (e) {
+      model.free();
+      throw e;
     }
     this.#model?.free();
     this.#model = model;
+    return this.info();
+  }
+
+  /** Replaces the labels (one per class, as text lines); returns the model's facts. */
+  setLabels(labels) {
+    applyLabels(this.#live(), labels);
     return this.info();
   }
 
@@ -96,6 +100,14 @@ export class Session {
     } catch (e) {
       throw fromEngine(e, 'run');
     }
+  }
+}
+
+function applyLabels(model, labels) {
+  try {
+    model.setLabels(labels);
+  } catch (e) {
+    throw new ModelLoadError(`bad labels: ${e.message}`, { cause: e });
   }
 }
 
