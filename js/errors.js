@@ -2,17 +2,16 @@
 // the subclass says what to fix: the model file (ModelLoadError), the input (InputError), or the
 // engine build, which lacks a capability (UnsupportedError).
 
-export class MobileNetError extends Error {
-  constructor(message, options) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class MobileNetError extends Error {}
 export class ModelLoadError extends MobileNetError {}
 export class InputError extends MobileNetError {}
 export class UnsupportedError extends MobileNetError {}
 
 const CLASSES = { MobileNetError, ModelLoadError, InputError, UnsupportedError };
+// Names written out, not taken from the classes: minifiers rename classes in bundled apps.
+for (const [name, cls] of Object.entries(CLASSES)) {
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+}
 
 // The wasm throws plain Errors whose message starts with the error kind ("shape: 10 bytes for …").
 const kindOf = (error) => /^([a-z_]+): /.exec(error?.message ?? '')?.[1];

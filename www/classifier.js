@@ -167,7 +167,9 @@ async function classify(input, source) {
   const run = model.classify(input, TOP);
   state.inflight = run.catch(() => {});
   try {
-    showResult(await run, performance.now() - t0, source);
+    const top = await run;
+    if (source === 'camera' && !camera.running) return; // a frame finishing after Stop is not shown
+    showResult(top, performance.now() - t0, source);
   } catch (e) {
     // A model swapped out mid-run fails its last call; only the current model's errors matter.
     if (model === state.model) say($('camera-message'), e.message);
