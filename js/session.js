@@ -46,7 +46,6 @@ export class Session {
       hasLabels: m.hasLabels,
       // Optional engine methods, detected rather than assumed: builds differ in what they expose.
       canProfile: typeof m.profile === 'function',
-      canEmbed: typeof m.embeddingPixels === 'function' || !m.quantized,
     };
   }
 

@@ -19,7 +19,7 @@ function onModel(model) {
     `${model.quantized ? 'uint8' : 'float32'}`;
   $('inspect-loaded').onclick = async () => showConfig((await model.inspect()).config);
   $('profile-run').hidden = !model.canProfile;
-  say($('profile-note'), model.canProfile ? '' : 'Per-layer timing needs an engine build with Model.profile; this one has none.');
+  say($('profile-note'), model.canProfile ? '' : 'Per-layer timing is not available in this engine build.');
   showTiming(null, null);
   $('profile-run').onclick = async () => {
     // Time a mid-grey frame: the cost of a layer does not depend on the picture.
@@ -39,6 +39,7 @@ async function main() {
     say($('error'), e.message);
     return;
   }
+  $('build').textContent = 'engine ready';
   initInspector(inspect);
   document.body.dataset.ready = 'true';
   await initClassifier({ threads: await threadCount(), macsOf: (a, r) => inspect(a, r).totals.macs, onModel });

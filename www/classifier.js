@@ -14,6 +14,7 @@ const MODELS = [
     files: ['mobilenet_v1_1.0_224_quant_embedding_extractor.tflite', 'mobilenet_v1_1.0_224_quant_head.tflite'] },
 ];
 const LABELS = 'models/imagenet_labels.txt';
+const MISSING = '. The models are not installed: run `npm run fetch-models`, or open your own .tflite.';
 const TOP = 5;
 
 const state = {
@@ -97,7 +98,7 @@ async function switchModel(key, loader) {
     state.onModel(model);
     if (state.still) await classifyStill();
   } catch (e) {
-    if (ticket === state.loads) say($('model-error'), e.message);
+    if (ticket === state.loads) say($('model-error'), e.message + (/HTTP 404/.test(e.message) ? MISSING : ''));
   } finally {
     if (ticket === state.loads) {
       $('progress').hidden = true;

@@ -1,17 +1,21 @@
-// The threaded-build plug: a page served cross-origin isolated whose builds.json announces a threaded
-// build must run it in a worker with a pool of hardwareConcurrency threads and say so. The real build
-// is made elsewhere; here a stand-in pkg-threads/ re-exports the single-thread glue with a no-op
-// initThreadPool, which exercises exactly the loader's path (worker, glue by URL, initThreadPool).
+// What the page does with engine builds made elsewhere: a cross-origin isolated page whose builds.json
+// announces a threaded build must run it in a worker with a pool of hardwareConcurrency threads and
+// say so; an engine with Model.profile gets ms and GMAC/s per layer in the inspector. A stand-in
+// pkg-threads/ re-exports the single-thread glue with a no-op initThreadPool and a fake profile, which
+// exercises exactly the page's and loader's paths (worker, glue by URL, initThreadPool, profile).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CAT_BMP, CAT_CLASSES, ROOT, browser, startServer, topFive } from './helpers.mjs';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, browser, startServer, topFive } from './helpers.mjs';
 
 const STAND_IN = `export * from '../pkg/mobilenet_wasm.js';
 export { default } from '../pkg/mobilenet_wasm.js';
+import { Model } from '../pkg/mobilenet_wasm.js';
 export async function initThreadPool() {}
+// One time per layer, in layer order, as the engine's Plan::profile fills them.
+Model.prototype.profile = function () { return new Float64Array(this.inspect().layers.length).fill(0.5); };
 `;
 let root, server, base, b;
 
@@ -42,6 +46,19 @@ test('an isolated page runs the threaded build with one thread per core', async 
   await page.setInputFiles('#file', CAT_BMP);
   await page.waitForFunction(() => Number(document.body.dataset.classified ?? 0) > 0, null, { timeout: 15_000 });
   assert.match((await topFive(page))[0].name, CAT_CLASSES);
+});
+
+test('an engine with Model.profile shows ms and GMAC/s per layer', async () => {
+  const { page } = b;
+  await page.click('#profile-run');
+  await page.waitForSelector('#layers th.timing:not([hidden])');
+  const first = await page.$$eval('#layers tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+  assert.deepEqual(first.slice(-2), ['0.50', (884_736 / 0.5 / 1e6).toFixed(2)]); // Conv2d_0 at 0.25/128
+  assert.equal(await page.textContent('#total-macs'), '13,570,304');
+  await page.locator('#inspector').screenshot({ path: join(ARTIFACTS, 'inspector-profile.png') });
+});
+
+test('no request left 127.0.0.1 and no console errors', () => {
   assert.deepEqual(b.outside, []);
   assert.deepEqual(b.errors, []);
 });
