@@ -50,7 +50,9 @@ export async function startEngine({ threads = false, worker = false, wasm } = {}
       note = 'threads need a cross-origin isolated page (COOP/COEP headers); running one thread';
     }
   }
-  if (worker) return WorkerEngine.start(here('simd'), 1, wasm, note);
+  // A relative .wasm URL means relative to the page, not to the worker's script.
+  const where = typeof wasm === 'string' || wasm instanceof URL ? new URL(wasm, globalThis.location?.href).href : wasm;
+  if (worker) return WorkerEngine.start(here('simd'), 1, where, note);
   const session = new Session(await startGlue(wasm));
   return {
     build: { name: 'simd', threads: 1, worker: false, note },

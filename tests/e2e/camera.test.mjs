@@ -63,6 +63,30 @@ test('stopping the camera stops the loop', async () => {
   assert.equal(await page.isVisible('#stage-empty'), true);
 });
 
+test('with two cameras a picker appears and switches between them', async () => {
+  const two = await browser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=2']);
+  try {
+    const { page } = two;
+    await page.goto(base);
+    await page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
+    await page.click('#camera-toggle');
+    await page.waitForSelector('#camera-select:not([hidden])', { timeout: 10_000 });
+    const options = await page.$$eval('#camera-select option', (os) => os.map((o) => o.value));
+    assert.equal(options.length, 2);
+    const current = await page.inputValue('#camera-select');
+    const next = options.find((o) => o !== current);
+    await page.selectOption('#camera-select', next);
+    // The camera restarts on that device and frames keep coming.
+    const n = await page.evaluate(() => Number(document.body.dataset.classified ?? 0));
+    await page.waitForFunction((n) => Number(document.body.dataset.classified) > n + 3, n, { timeout: 10_000 });
+    assert.equal(await page.inputValue('#camera-select'), next);
+    assert.equal(await page.getAttribute('body', 'data-camera'), 'on');
+    assert.deepEqual(two.errors, []);
+  } finally {
+    await two.context.close();
+  }
+});
+
 test('no request left 127.0.0.1 and no console errors', () => {
   assert.deepEqual(b.outside, []);
   assert.deepEqual(b.errors, []);

@@ -68,6 +68,6 @@ export function fakeCameraFile() {
 export function topFive(page) {
   return page.$$eval('#predictions li:not(.empty)', (rows) => rows.map((li) => ({
     name: li.querySelector('.name').textContent,
-    probability: parseFloat(li.querySelector('.prob').textContent) / 100,
+    probability: Math.round(parseFloat(li.querySelector('.prob').textContent) * 10) / 1000,
   })));
 }

@@ -68,7 +68,8 @@ test('the loaded model can be shown in the inspector', async () => {
   await page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
   assert.match(await page.textContent('#loaded-text'), /α 0\.25 · 128×128 px · 1001 classes · uint8/);
   await page.click('#inspect-loaded');
-  assert.equal(await page.inputValue('#alpha'), '0.25');
+  await page.waitForFunction(() => document.getElementById('alpha').value === '0.25'); // asked of the worker
+
   assert.equal(await page.inputValue('#resolution'), '128');
   assert.equal(await page.textContent('#total-macs'), '13,570,304');
   // Per-layer time needs Model.profile in the engine; without it the page says so instead of a button.
