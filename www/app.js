@@ -12,10 +12,12 @@ async function threadCount() {
   return builds.threads ? navigator.hardwareConcurrency || 1 : 1;
 }
 
+const alphaText = (a) => (Number.isInteger(a) ? a.toFixed(1) : String(a));
+
 function onModel(model) {
   const [h, w] = model.resolution;
   $('loaded').hidden = false;
-  $('loaded-text').textContent = `Loaded model: α ${model.alpha} · ${h}×${w} px · ${model.numClasses} classes · ` +
+  $('loaded-text').textContent = `Loaded model: α ${alphaText(model.alpha)} · ${h}×${w} px · ${model.numClasses} classes · ` +
     `${model.quantized ? 'uint8' : 'float32'}`;
   $('inspect-loaded').onclick = async () => showConfig((await model.inspect()).config);
   $('profile-run').hidden = !model.canProfile;
