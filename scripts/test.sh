@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, native tests, browser tests in headless Chromium, the page smoke test.
+# Every test: formatting, lints, native tests, browser tests in headless Chromium, the npm wrapper in
+# Node, then the page and the packed npm package end to end in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset RUSTFLAGS
@@ -14,6 +15,9 @@ step "cargo test"
 cargo test
 step "wasm-pack test --headless --chrome"
 wasm-pack test --headless --chrome
-step "page smoke test (build, serve, inspect in Chromium)"
+step "build the wasm package and the page"
 bash scripts/build.sh
+step "npm wrapper and tools (node --test tests/js/)"
+node --test tests/js/
+step "end to end: page, camera, photos, packed package in Vite (node --test tests/e2e/)"
 node --test tests/e2e/

@@ -1,199 +1,50 @@
-// The inspector page: asks the wasm engine for the per-layer report of the chosen α, resolution,
-// class count and output stride, and draws the totals, shares, per-layer chart and tables.
-import init, { inspect, kernelName } from './pkg/mobilenet_wasm.js';
+// The page: starts the engine, then the classifier (camera, photos, models) and the layer inspector,
+// and keeps the inspector's "loaded model" bar in step with the classifier's model.
+import { inspect as startInspect } from './js/index.js';
+import { inspect } from './pkg/mobilenet_wasm.js';
+import { initClassifier } from './classifier.js';
+import { initInspector, showConfig, showTiming } from './inspector.js';
+import { $, say } from './dom.js';
 
-// The paper's Tables 6 and 7 (1000 classes), keyed by "alpha/resolution".
-const PAPER = {
-  '1/224': { macs: '569M', params: '4.2M' },
-  '0.75/224': { macs: '325M', params: '2.6M' },
-  '0.5/224': { macs: '149M', params: '1.3M' },
-  '0.25/224': { macs: '41M', params: '0.5M' },
-  '1/192': { macs: '418M', params: '4.2M' },
-  '1/160': { macs: '290M', params: '4.2M' },
-  '1/128': { macs: '186M', params: '4.2M' },
-};
-const OP_LABEL = { conv: 'conv 3x3', depthwise: 'depthwise', pointwise: 'pointwise 1x1', avg_pool: 'avg pool', logits: 'logits (FC)' };
-
-const $ = (id) => document.getElementById(id);
-const grouped = (n) => n.toLocaleString('en-US');
-const short = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${n}`);
-const shape = ([h, w, c]) => `${h}×${w}×${c}`;
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
+// build.sh says whether a threaded build exists, so the page never asks for one that is not there.
+async function threadCount() {
+  const builds = await fetch('builds.json').then((r) => (r.ok ? r.json() : {}), () => ({}));
+  return builds.threads ? navigator.hardwareConcurrency || 1 : 1;
 }
 
-function readConfig() {
-  const alpha = Number($('alpha').value);
-  const choice = $('resolution').value;
-  const resolution = choice === 'custom' ? Number($('custom-resolution').value) : Number(choice);
-  return { alpha, resolution, classes: Number($('classes').value), outputStride: Number($('output-stride').value) };
-}
+const alphaText = (a) => (Number.isInteger(a) ? a.toFixed(1) : String(a));
 
-function render() {
-  const cfg = readConfig();
-  $('alpha-out').value = cfg.alpha.toFixed(2);
-  for (const b of document.querySelectorAll('[data-alpha]')) {
-    b.classList.toggle('active', Number(b.dataset.alpha) === cfg.alpha);
-  }
-  let report;
-  try {
-    report = inspect(cfg.alpha, cfg.resolution, cfg.classes, cfg.outputStride);
-  } catch (e) {
-    $('error').textContent = e.message;
-    $('error').hidden = false;
-    return;
-  }
-  $('error').hidden = true;
-  renderTotals(report, cfg);
-  renderShares(report);
-  renderChart(report);
-  renderLayers(report);
-  renderSeparable(report);
-  $('convention').textContent = `Counting convention: ${report.convention}`;
-}
-
-function renderTotals(report, cfg) {
-  const { macs, params } = report.totals;
-  $('total-macs').textContent = grouped(macs);
-  $('total-params').textContent = grouped(params);
-  const paper = cfg.outputStride === 32 ? PAPER[`${cfg.alpha}/${cfg.resolution}`] : undefined;
-  const note = (fig, kind) => {
-    if (!paper) return `${short(kind === 'macs' ? macs : params)} · no paper figure for this configuration`;
-    if (cfg.classes === 1000) return `paper: ${fig} · ours, same counting: ${short(kind === 'macs' ? macs : params)}`;
-    return `paper: ${fig} (1000 classes; these figures use 1001)`;
+function onModel(model) {
+  const [h, w] = model.resolution;
+  $('loaded').hidden = false;
+  $('loaded-text').textContent = `Loaded model: α ${alphaText(model.alpha)} · ${h}×${w} px · ${model.numClasses} classes · ` +
+    `${model.quantized ? 'uint8' : 'float32'}`;
+  $('inspect-loaded').onclick = async () => showConfig((await model.inspect()).config);
+  $('profile-run').hidden = !model.canProfile;
+  say($('profile-note'), model.canProfile ? '' : 'Per-layer timing is not available in this engine build.');
+  showTiming(null, null);
+  $('profile-run').onclick = async () => {
+    // Time a mid-grey frame: the cost of a layer does not depend on the picture.
+    const [height, width] = model.resolution;
+    const rows = await model.profile({ data: new Uint8Array(height * width * 3).fill(128), width, height });
+    const { config } = await model.inspect();
+    showConfig(config);
+    showTiming(config, rows);
   };
-  $('paper-macs').textContent = note(paper?.macs, 'macs');
-  $('paper-params').textContent = note(paper?.params, 'params');
-  const total = report.separable.find((s) => s.block === 'total');
-  $('saving').textContent = `${(1 / total.ratio).toFixed(1)}× fewer`;
-  $('saving-sub').textContent =
-    `13 separable blocks: ${short(total.separable.macs)} MACs; as standard 3x3 convs: ${short(total.standard.macs)}`;
-}
-
-function renderShares(report) {
-  const box = $('shares');
-  box.replaceChildren();
-  for (const s of report.shares.filter((s) => s.macs > 0 || s.params > 0)) {
-    const bar = (pct, kind) => {
-      const fill = el('span', { class: `fill ${kind}` });
-      fill.style.width = `${pct}%`;
-      return el('span', { class: 'bar' }, fill);
-    };
-    box.append(
-      el('div', { class: 'share' },
-        el('span', { class: 'label' }, OP_LABEL[s.op]),
-        bar(s.macs_percent, 'macs'), el('span', { class: 'pct' }, `${s.macs_percent.toFixed(2)}% MACs`),
-        bar(s.params_percent, 'params'), el('span', { class: 'pct' }, `${s.params_percent.toFixed(2)}% params`)),
-    );
-  }
-}
-
-function renderChart(report) {
-  const svg = $('chart');
-  const NS = 'http://www.w3.org/2000/svg';
-  const rows = report.layers.filter((l) => l.op !== 'avg_pool');
-  const rowH = 16, labelW = 150, width = 640, barW = (width - labelW - 10) / 2;
-  svg.setAttribute('viewBox', `0 0 ${width} ${rows.length * rowH + 20}`);
-  svg.replaceChildren();
-  const maxMacs = Math.max(...rows.map((l) => l.macs));
-  const maxParams = Math.max(...rows.map((l) => l.params));
-  const add = (tag, attrs, text) => {
-    const e = document.createElementNS(NS, tag);
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    svg.append(e);
-    return e;
-  };
-  add('text', { x: labelW, y: 12, class: 'axis' }, 'MACs');
-  add('text', { x: labelW + barW + 10, y: 12, class: 'axis' }, 'params');
-  rows.forEach((l, i) => {
-    const y = 20 + i * rowH;
-    add('text', { x: labelW - 6, y: y + 11, class: 'name', 'text-anchor': 'end' }, l.name);
-    const m = add('rect', { x: labelW, y: y + 2, height: rowH - 5, width: Math.max(1, (l.macs / maxMacs) * (barW - 4)), class: `macs ${l.op}` });
-    m.append(Object.assign(document.createElementNS(NS, 'title'), { textContent: `${l.name}: ${grouped(l.macs)} MACs` }));
-    const p = add('rect', { x: labelW + barW + 10, y: y + 2, height: rowH - 5, width: Math.max(1, (l.params / maxParams) * (barW - 4)), class: `params ${l.op}` });
-    p.append(Object.assign(document.createElementNS(NS, 'title'), { textContent: `${l.name}: ${grouped(l.params)} params` }));
-  });
-}
-
-function renderLayers(report) {
-  const body = $('layers').tBodies[0];
-  body.replaceChildren();
-  for (const l of report.layers) {
-    const pct = (100 * l.macs) / report.totals.macs;
-    const bar = el('span', { class: 'inline-bar' });
-    bar.style.width = `${Math.max(pct, 0.5)}%`;
-    const rate = l.rate > 1 ? ` · rate ${l.rate}` : '';
-    body.append(el('tr', { class: l.op },
-      el('th', { scope: 'row' }, l.name),
-      el('td', {}, OP_LABEL[l.op]),
-      el('td', {}, `${l.kernel[0]}×${l.kernel[1]} / ${l.stride}${rate}`),
-      el('td', {}, `${shape(l.input)} → ${shape(l.output)}`),
-      el('td', { class: 'num' }, grouped(l.params)),
-      el('td', { class: 'num' }, grouped(l.macs)),
-      el('td', { class: 'num pct-cell' }, bar, `${pct.toFixed(2)}%`)));
-  }
-  const foot = $('layers').tFoot;
-  foot.replaceChildren(el('tr', {},
-    el('th', { scope: 'row', colspan: '4' }, 'Total'),
-    el('td', { class: 'num', id: 'foot-params' }, grouped(report.totals.params)),
-    el('td', { class: 'num', id: 'foot-macs' }, grouped(report.totals.macs)),
-    el('td', { class: 'num' }, '100%')));
-}
-
-function renderSeparable(report) {
-  const body = $('separable').tBodies[0];
-  body.replaceChildren();
-  for (const s of report.separable) {
-    body.append(el('tr', { class: s.block === 'total' ? 'total' : '' },
-      el('th', { scope: 'row' }, s.block),
-      el('td', {}, `${s.in_channels} → ${s.out_channels}`),
-      el('td', { class: 'num' }, grouped(s.separable.macs)),
-      el('td', { class: 'num' }, grouped(s.standard.macs)),
-      el('td', { class: 'num' }, s.ratio.toFixed(4)),
-      el('td', { class: 'num' }, s.predicted_ratio == null ? '–' : s.predicted_ratio.toFixed(4))));
-  }
-  $('seed-example').textContent =
-    'A 3x3 convolution from 3 to 256 channels has 3·3·3·256 = 6,912 weights; a depthwise 3x3 plus a 1x1 ' +
-    'pointwise has 3·3·3 + 3·256 = 795. The cost ratio of a separable block is 1/N + 1/Dk², with N output ' +
-    'channels and Dk = 3.';
-}
-
-function wire() {
-  $('alpha').addEventListener('input', render);
-  for (const b of document.querySelectorAll('[data-alpha]')) {
-    b.addEventListener('click', () => {
-      $('alpha').value = b.dataset.alpha;
-      render();
-    });
-  }
-  $('resolution').addEventListener('change', () => {
-    $('custom-resolution').hidden = $('resolution').value !== 'custom';
-    render();
-  });
-  for (const id of ['custom-resolution', 'classes', 'output-stride']) $(id).addEventListener('input', render);
 }
 
 async function main() {
   try {
-    await init();
+    await startInspect(); // loads the engine on this page's thread (the inspector calls it synchronously)
   } catch (e) {
     $('build').textContent = 'engine failed to load';
-    $('error').textContent = `Could not load the WebAssembly engine: ${e.message}`;
-    $('error').hidden = false;
+    say($('error'), e.message);
     return;
   }
-  $('build').textContent = `engine ready · kernels: ${kernelName()}`;
-  wire();
-  render();
+  $('build').textContent = 'engine ready';
+  initInspector(inspect);
   document.body.dataset.ready = 'true';
+  await initClassifier({ threads: await threadCount(), macsOf: (a, r) => inspect(a, r).totals.macs, onModel });
 }
 
 main();

@@ -1,0 +1,150 @@
+// Types for mobilenet-wasm's JavaScript API (js/index.js).
+
+/** Anything classify() and infer() accept; raw bytes are RGB (3) or RGBA (4) per pixel, row-major. */
+export type Input =
+  | ImageData
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | HTMLVideoElement
+  | OffscreenCanvas
+  | ImageBitmap
+  | VideoFrame
+  | { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number };
+
+export interface LoadOptions {
+  /** URL of a .tflite file, or several run one after the other (e.g. an embedding extractor, then its head). */
+  modelUrl?: string | URL | Array<string | URL>;
+  /** The model bytes instead of a URL; an array chains files like modelUrl. */
+  modelBytes?: Uint8Array | ArrayBuffer | Array<Uint8Array | ArrayBuffer>;
+  /** Class names, one per class (an array, or a labels file's text). Replaces labels stored in the file. */
+  labels?: string[] | string;
+  /** URL of a labels file (one name per line). */
+  labelsUrl?: string | URL;
+  /**
+   * Threads for the threaded build: true = all cores, n = n. Used only when the page is cross-origin
+   * isolated (COOP/COEP headers) and the package has the threaded build; otherwise one thread runs and
+   * `model.build.note` says why. The threaded build always runs in a Web Worker.
+   */
+  threads?: boolean | number;
+  /** Run the single-thread build in a Web Worker, so inference never blocks the page. Default false. */
+  worker?: boolean;
+  /** Run a quantized model in float32 with dequantized weights. Default false (exact integer arithmetic). */
+  float?: boolean;
+  /** Download progress in bytes; total is null when the server sends no Content-Length. */
+  onProgress?: (progress: { loaded: number; total: number | null }) => void;
+  /** Where the single-thread .wasm is (URL, Response, bytes or a compiled module), for hosts that move it. */
+  wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
+  /** Run once on a blank image after loading, so the first real call is not the slow one. Default true. */
+  warmup?: boolean;
+  /** Cancels the download. */
+  signal?: AbortSignal;
+}
+
+export interface Classification {
+  /** Readable class name, e.g. "Egyptian cat" ("class 123" when the model has no labels). */
+  className: string;
+  probability: number;
+  /** Class index in the model's output (1001-class ImageNet models: 0 is "background"). */
+  index: number;
+}
+
+export interface Build {
+  /** 'simd': the single-thread WebAssembly SIMD build; 'threads': the threaded build. */
+  name: 'simd' | 'threads';
+  threads: number;
+  /** Whether the engine runs in a Web Worker. */
+  worker: boolean;
+  /** Why fewer threads run than were asked for ('' when none were, or all were granted). */
+  note: string;
+}
+
+export interface Layer {
+  name: string;
+  op: 'conv' | 'depthwise' | 'pointwise' | 'avg_pool' | 'logits';
+  kernel: [number, number];
+  stride: number;
+  rate: number;
+  input: [number, number, number];
+  output: [number, number, number];
+  params: number;
+  macs: number;
+}
+
+export interface Report {
+  config: { alpha: number; resolution: [number, number]; min_depth: number; output_stride: number; num_classes: number };
+  /** How MACs and params are counted. */
+  convention: string;
+  layers: Layer[];
+  totals: { params: number; macs: number };
+  shares: Array<{ op: Layer['op']; macs: number; params: number; macs_percent: number; params_percent: number }>;
+  separable: Array<{
+    block: string;
+    in_channels: number;
+    out_channels: number;
+    separable: { macs: number; params: number };
+    standard: { macs: number; params: number };
+    ratio: number;
+    predicted_ratio: number | null;
+  }>;
+}
+
+export interface InspectOptions {
+  alpha?: number;
+  /** Square side, or [height, width]. */
+  resolution?: number | [number, number];
+  /** 1001 (TF checkpoints, the default) or 1000 (the paper's count), or any other. */
+  classes?: number;
+  outputStride?: 8 | 16 | 32;
+  wasm?: LoadOptions['wasm'];
+}
+
+export interface LayerTime {
+  name: string;
+  op: Layer['op'];
+  macs: number;
+  /** Milliseconds, or null when the engine did not time this layer. */
+  ms: number | null;
+}
+
+export interface MobileNet {
+  /** [height, width] of the model input. */
+  readonly resolution: [number, number];
+  readonly alpha: number;
+  readonly numClasses: number;
+  readonly quantized: boolean;
+  readonly hasLabels: boolean;
+  /** Kernel family that runs, e.g. "scalar-u8". */
+  readonly kernels: string;
+  readonly build: Build;
+  /** Whether profile() works with this engine build. */
+  readonly canProfile: boolean;
+  /** The topk most likely classes, best first (topk defaults to 3). */
+  classify(input: Input, topk?: number): Promise<Classification[]>;
+  /**
+   * Class probabilities; with {embedding: true} the average-pool output (1024·α values). Embeddings of
+   * quantized models throw UnsupportedError unless the engine build has them; float models use TF's
+   * [-1, 1] input scaling.
+   */
+  infer(input: Input, options?: { embedding?: boolean }): Promise<Float32Array>;
+  /** This model's per-layer report, or with options that of any configuration. */
+  inspect(options?: InspectOptions): Promise<Report>;
+  /** Times each layer once; UnsupportedError when the engine build cannot (see canProfile). */
+  profile(input: Input): Promise<LayerTime[]>;
+  /** Replaces the class names (an array, or a labels file's text). */
+  setLabels(labels: string[] | string): Promise<void>;
+  /** Frees the model (and its worker). Calls afterwards reject. */
+  dispose(): void;
+}
+
+export function load(options: LoadOptions): Promise<MobileNet>;
+/** Per-layer report of any configuration, without a model. */
+export function inspect(options?: InspectOptions): Promise<Report>;
+
+/** Base class of every error this package throws. */
+export class MobileNetError extends Error {}
+/** The model (or labels, or the engine) could not be fetched, parsed or started. */
+export class ModelLoadError extends MobileNetError {}
+/** The input cannot be classified: wrong type, size, not loaded yet. The model stays usable. */
+export class InputError extends MobileNetError {}
+/** This engine build lacks the capability asked for (profile, embeddings of quantized models). */
+export class UnsupportedError extends MobileNetError {}

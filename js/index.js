@@ -1,0 +1,143 @@
+// mobilenet-wasm: MobileNet v1 image classification in WebAssembly, with the API of
+// @tensorflow-models/mobilenet (load → classify / infer) plus the layer inspector.
+//
+//   import { load } from 'mobilenet-wasm';
+//   const model = await load({ modelUrl: '/models/mobilenet_v1_0.25_128_quant.tflite' });
+//   const top3 = await model.classify(imageElement);   // [{className, probability, index}]
+import { fetchFiles, fetchText } from './fetch.js';
+import { InputError, MobileNetError, ModelLoadError } from './errors.js';
+import { startEngine, startGlue } from './engine.js';
+import { PixelReader } from './pixels.js';
+
+export { MobileNetError, ModelLoadError, InputError, UnsupportedError } from './errors.js';
+
+/**
+ * Loads a MobileNet v1 TFLite model (one file, or an array of files run one after the other).
+ * Options: modelUrl | modelBytes, labels (array or file text) | labelsUrl, threads, worker, float,
+ * onProgress({loaded, total}), wasm (where the .wasm is, for hosts that move it), warmup, signal.
+ */
+export async function load(options = {}) {
+  const { modelUrl, modelBytes, labels, labelsUrl, threads, worker, float = false, onProgress, wasm,
+    warmup = true, signal } = options;
+  const settled = await Promise.allSettled([
+    modelFiles(modelUrl, modelBytes, onProgress, signal),
+    labelsUrl === undefined ? labels : fetchText(labelsUrl, signal),
+    startEngine({ threads, worker, wasm }),
+  ]);
+  const failed = settled.find((s) => s.status === 'rejected');
+  const [files, labelText, engine] = settled.map((s) => s.value);
+  if (failed) {
+    engine?.close(); // a download failed after the engine (maybe a worker) started
+    throw failed.reason;
+  }
+  try {
+    const info = await engine.call('open', files, { float, labels: labelLines(labelText) });
+    const model = new MobileNet(engine, info);
+    // The first run pays for compiling the hot code paths; pay it here, not on the first frame.
+    if (warmup) await model.infer({ data: new Uint8Array(info.resolution[0] * info.resolution[1] * 3), width: info.resolution[1], height: info.resolution[0] });
+    return model;
+  } catch (e) {
+    engine.close();
+    throw e;
+  }
+}
+
+/** Per-layer report of any configuration, without a model: {config, convention, layers, totals, shares, separable}. */
+export async function inspect({ alpha = 1, resolution = 224, classes = 1001, outputStride = 32, wasm } = {}) {
+  const glue = await startGlue(wasm);
+  const [height, width] = Array.isArray(resolution) ? resolution : [resolution, resolution];
+  try {
+    return glue.inspect(alpha, height, classes, outputStride, width);
+  } catch (e) {
+    throw new InputError(e.message, { cause: e });
+  }
+}
+
+const labelLines = (labels) => (Array.isArray(labels) ? labels.join('\n') : labels);
+
+async function modelFiles(modelUrl, modelBytes, onProgress, signal) {
+  const list = (x) => (Array.isArray(x) ? x : [x]);
+  if (modelBytes !== undefined) {
+    return list(modelBytes).map((b) => {
+      if (b instanceof ArrayBuffer) return new Uint8Array(b);
+      if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      throw new ModelLoadError(`modelBytes must be Uint8Array or ArrayBuffer (or an array of them), got ${typeof b}`);
+    });
+  }
+  if (modelUrl === undefined) throw new ModelLoadError('load() needs modelUrl or modelBytes');
+  return fetchFiles(list(modelUrl).map(String), onProgress, signal);
+}
+
+/** A loaded model. Every method is async: the network may run in a worker. */
+class MobileNet {
+  #engine;
+  #info;
+  #reader;
+
+  constructor(engine, info) {
+    this.#engine = engine;
+    this.#info = info;
+    this.#reader = new PixelReader(info.resolution);
+  }
+
+  /** [height, width] of the model input. */
+  get resolution() { return [...this.#info.resolution]; }
+  get alpha() { return this.#info.alpha; }
+  get numClasses() { return this.#info.numClasses; }
+  get quantized() { return this.#info.quantized; }
+  get hasLabels() { return this.#info.hasLabels; }
+  /** The kernel family that runs, e.g. "scalar-u8" or "simd128". */
+  get kernels() { return this.#info.kernels; }
+  /** Which build runs: {name: 'simd' | 'threads', threads, worker, note}. */
+  get build() { return { ...this.#engine.build }; }
+  /** Whether profile() can time each layer in this engine build. */
+  get canProfile() { return this.#info.canProfile; }
+
+  /** The topk best classes: [{className, probability, index}], best first. */
+  async classify(input, topk = 3) {
+    if (!Number.isInteger(topk) || topk < 1) throw new InputError(`topk must be a positive integer, got ${topk}`);
+    const { pixels, channels } = this.#pixels(input);
+    const top = await this.#call('classify', pixels, channels, Math.min(topk, this.#info.numClasses));
+    return top.map(({ index, label, score }) => ({ className: label ?? `class ${index}`, probability: score, index }));
+  }
+
+  /** Class probabilities (Float32Array), or with {embedding: true} the 1024α-wide average-pool output. */
+  async infer(input, { embedding = false } = {}) {
+    const { pixels, channels } = this.#pixels(input);
+    return this.#call(embedding ? 'embedding' : 'probabilities', pixels, channels);
+  }
+
+  /** This model's per-layer report, or with {alpha, resolution, …} that of any configuration. */
+  async inspect(config) {
+    if (config !== undefined) return inspect(config);
+    return this.#call('inspect');
+  }
+
+  /** Runs once and times each layer: [{name, op, macs, ms}]. Throws UnsupportedError if the build cannot. */
+  async profile(input) {
+    const { pixels, channels } = this.#pixels(input);
+    return this.#call('profile', pixels, channels);
+  }
+
+  /** Sets the class names: an array, or a labels file's text (one per line, as many as classes). */
+  async setLabels(labels) {
+    this.#info = await this.#call('setLabels', labelLines(labels));
+  }
+
+  /** Frees the model's memory (and its worker); the model is unusable afterwards. */
+  dispose() {
+    if (!this.#engine) return;
+    this.#engine.close();
+    this.#engine = null;
+  }
+
+  #pixels(input) {
+    if (!this.#engine) throw new MobileNetError('this model was disposed');
+    return this.#reader.read(input);
+  }
+
+  #call(op, ...args) {
+    if (!this.#engine) return Promise.reject(new MobileNetError('this model was disposed'));
+    return this.#engine.call(op, ...args);
+  }
+}

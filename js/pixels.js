@@ -1,0 +1,116 @@
+// Any supported input → RGB or RGBA bytes of exactly the model's size, the only thing the engine reads.
+// Images and video frames are drawn scaled straight to the model size (whole frame, no crop, as the
+// reference inputs were made) on a small canvas kept for reading back: a full-HD frame is never read.
+import { InputError } from './errors.js';
+
+/** Converts inputs for one model size; keeps its canvases between calls. */
+export class PixelReader {
+  #width;
+  #height;
+  #ctx = null; // the model-sized canvas, made on first need
+  #staging = null; // a canvas for raw pixels of another size
+
+  constructor([height, width]) {
+    this.#height = height;
+    this.#width = width;
+  }
+
+  /** @returns {{pixels: Uint8Array, channels: 3 | 4}} */
+  read(input) {
+    if (input === null || typeof input !== 'object') throw new InputError(`expected an image, got ${describe(input)}`);
+    if (isRaw(input)) return this.#raw(input);
+    if (isDrawable(input)) {
+      checkDrawable(input);
+      return this.#draw(input);
+    }
+    throw new InputError(`unsupported input ${describe(input)}: pass ImageData, an <img>, <canvas>, <video>, ` +
+      'ImageBitmap, VideoFrame, or {data, width, height} with RGB or RGBA bytes');
+  }
+
+  #raw({ data, width, height }) {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    if (!(bytes instanceof Uint8Array || bytes instanceof Uint8ClampedArray)) {
+      throw new InputError(`pixel data must be a Uint8Array, Uint8ClampedArray or ArrayBuffer, got ${describe(data)}`);
+    }
+    if (!(width > 0 && height > 0) || !Number.isInteger(width) || !Number.isInteger(height)) {
+      throw new InputError(`width and height must be positive integers, got ${width}×${height}`);
+    }
+    const channels = bytes.length / (width * height);
+    if (channels !== 3 && channels !== 4) {
+      throw new InputError(`${bytes.length} bytes is not ${width}×${height} RGB (×3) or RGBA (×4) pixels`);
+    }
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (width === this.#width && height === this.#height) return { pixels: view, channels };
+    // Another size: go through an ImageData so the canvas does the resizing.
+    const rgba = channels === 4 ? new Uint8ClampedArray(view) : rgbToRgba(view);
+    const staging = this.#stagingCanvas(width, height);
+    staging.putImageData(new ImageData(rgba, width, height), 0, 0);
+    return this.#draw(staging.canvas);
+  }
+
+  #draw(source) {
+    const ctx = this.#modelCanvas();
+    try {
+      ctx.drawImage(source, 0, 0, this.#width, this.#height);
+    } catch (e) {
+      throw new InputError(`cannot draw the input: ${e.message}`, { cause: e });
+    }
+    return { pixels: new Uint8Array(ctx.getImageData(0, 0, this.#width, this.#height).data.buffer), channels: 4 };
+  }
+
+  #modelCanvas() {
+    if (!this.#ctx) {
+      this.#ctx = canvas(this.#width, this.#height).getContext('2d', { willReadFrequently: true });
+      this.#ctx.imageSmoothingQuality = 'high';
+    }
+    return this.#ctx;
+  }
+
+  #stagingCanvas(width, height) {
+    if (!this.#staging) this.#staging = canvas(width, height).getContext('2d', { willReadFrequently: true });
+    Object.assign(this.#staging.canvas, { width, height });
+    return this.#staging;
+  }
+}
+
+function canvas(width, height) {
+  if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(width, height);
+  if (typeof document === 'object') return Object.assign(document.createElement('canvas'), { width, height });
+  throw new InputError('resizing needs a canvas (a browser or OffscreenCanvas); here pass ' +
+    '{data, width, height} pixels already of the model size');
+}
+
+const isRaw = (x) => 'data' in x && 'width' in x && 'height' in x && !isDrawable(x);
+
+const DRAWABLE = ['HTMLImageElement', 'HTMLCanvasElement', 'HTMLVideoElement',
+  'ImageBitmap', 'OffscreenCanvas', 'VideoFrame'];
+const isDrawable = (x) => DRAWABLE.some((name) => typeof globalThis[name] === 'function' && x instanceof globalThis[name]);
+
+// Drawing an unloaded image or a closed frame gives a blank or an obscure error; these say what to await.
+function checkDrawable(x) {
+  const [w, h, why] = x instanceof globalThis.HTMLVideoElement
+    ? [x.readyState >= 2 ? x.videoWidth : 0, x.videoHeight, 'the video has no frame yet: wait for its "loadeddata" event']
+    : x instanceof globalThis.HTMLImageElement
+      ? [x.complete ? x.naturalWidth : 0, x.naturalHeight, 'the image has not loaded or could not be decoded: await img.decode() first']
+      : typeof VideoFrame === 'function' && x instanceof VideoFrame
+        ? [x.displayWidth, x.displayHeight, 'the VideoFrame is closed']
+        : [x.width, x.height, `the ${x.constructor.name} is empty (0×0)`];
+  if (!(w > 0 && h > 0)) throw new InputError(why);
+}
+
+function rgbToRgba(rgb) {
+  const out = new Uint8ClampedArray((rgb.length / 3) * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    out[j] = rgb[i];
+    out[j + 1] = rgb[i + 1];
+    out[j + 2] = rgb[i + 2];
+    out[j + 3] = 255;
+  }
+  return out;
+}
+
+function describe(x) {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return x.constructor?.name ?? 'object';
+}

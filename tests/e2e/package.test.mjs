@@ -1,0 +1,91 @@
+// The npm package as a web developer meets it: `npm pack`, installed from the tarball into a fresh
+// Vite 7 app made here, built, served by `vite preview`, and classifying cat.bmp in headless Chromium
+// (single-thread build: the preview server sends no COOP/COEP). Offline: the tarball has no
+// dependencies, and Vite is this repo's devDependency (installed by set-up), used through its API.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build, preview } from 'vite';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, SHARED, browser } from './helpers.mjs';
+
+const MODEL = 'mobilenet_v1_0.25_128_quant.tflite';
+let app, server, b;
+
+const MAIN_JS = `
+import { load, InputError } from 'mobilenet-wasm';
+
+const model = await load({ modelUrl: '/${MODEL}' });
+const img = new Image();
+img.src = '/cat.bmp';
+await img.decode();
+const top = await model.classify(img, 3);
+let inputError = '';
+try {
+  await model.classify({ data: new Uint8Array(5), width: 2, height: 2 });
+} catch (e) {
+  inputError = e instanceof InputError ? e.name : 'wrong class: ' + e.name;
+}
+const again = await model.classify(img, 1); // still usable after the error
+document.body.dataset.result = JSON.stringify({ top, inputError, again, build: model.build });
+`;
+
+function makeApp(tarball) {
+  const dir = mkdtempSync(join(tmpdir(), 'mnw-vite-app-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title><link rel="icon" href="data:,"><script type="module" src="/main.js"></script>');
+  writeFileSync(join(dir, 'main.js'), MAIN_JS);
+  mkdirSync(join(dir, 'public'));
+  copyFileSync(join(SHARED, 'models', MODEL), join(dir, 'public', MODEL));
+  copyFileSync(CAT_BMP, join(dir, 'public', 'cat.bmp'));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', tarball], { cwd: dir, stdio: 'inherit' });
+  return dir;
+}
+
+before(async () => {
+  const packDir = mkdtempSync(join(tmpdir(), 'mnw-pack-'));
+  const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8' }).trim();
+  app = makeApp(join(packDir, name.split('\n').pop()));
+  await build({ root: app, logLevel: 'warn', configFile: false });
+  server = await preview({ root: app, configFile: false, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  b = await browser();
+});
+
+after(async () => {
+  await b?.context.close();
+  await server?.close();
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+test('the tarball holds only what a consumer needs', () => {
+  const files = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' });
+  const paths = JSON.parse(files)[0].files.map((f) => f.path).sort();
+  for (const p of paths) assert.match(p, /^(js\/|pkg\/|pkg-threads\/|package\.json$|README\.md$|LICENSE)/, p);
+  for (const p of ['js/index.js', 'js/index.d.ts', 'pkg/mobilenet_wasm.js', 'pkg/mobilenet_wasm_bg.wasm']) assert.ok(paths.includes(p), p);
+});
+
+test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => {
+  const { page } = b;
+  await page.goto(server.resolvedUrls.local[0]);
+  await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
+  const result = JSON.parse(await page.getAttribute('body', 'data-result'));
+  assert.match(result.top[0].className, CAT_CLASSES);
+  assert.equal(result.top.length, 3);
+  assert.deepEqual(Object.keys(result.top[0]).sort(), ['className', 'index', 'probability']);
+  assert.equal(result.inputError, 'InputError');
+  assert.match(result.again[0].className, CAT_CLASSES);
+  assert.deepEqual(result.build, { name: 'simd', threads: 1, worker: false, note: '' });
+  assert.deepEqual(b.outside, []);
+  assert.deepEqual(b.errors, []);
+
+  // What the app downloads besides the model: the bundled JS and the .wasm, gzipped.
+  const assets = join(app, 'dist', 'assets');
+  const sizes = readdirSync(assets).map((f) => [f, gzipSync(readFileSync(join(assets, f)), { level: 9 }).length]);
+  const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+  t.diagnostic(`gzipped: ${sizes.map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KiB`).join(', ')}; total ${(total / 1024).toFixed(1)} KiB`);
+  assert.ok(total < 150 * 1024, `${total} bytes gzipped`);
+  writeFileSync(join(ARTIFACTS, 'package-size.txt'), `${sizes.map(([f, n]) => `${f}\t${n}`).join('\n')}\ntotal\t${total}\n`);
+});

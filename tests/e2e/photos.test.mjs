@@ -1,0 +1,87 @@
+// Without camera access (the permission prompt is denied): the page says so, and a photo still gets
+// classified through upload, drag-and-drop and paste.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, browser, startServer, topFive } from './helpers.mjs';
+
+let server, base, b;
+
+before(async () => {
+  ({ child: server, url: base } = await startServer());
+  b = await browser(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+  await b.page.goto(base);
+  await b.page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
+});
+
+after(async () => {
+  await b?.context.close();
+  server?.kill();
+});
+
+// Classified-frame counter, to wait for the next result.
+const count = (page) => page.evaluate(() => Number(document.body.dataset.classified ?? 0));
+const nextResult = (page, n) => page.waitForFunction((n) => Number(document.body.dataset.classified ?? 0) > n, n, { timeout: 15_000 });
+
+test('a denied camera shows a clear message', async () => {
+  const { page } = b;
+  await page.click('#camera-toggle');
+  await page.waitForSelector('body[data-camera="blocked"]', { timeout: 10_000 });
+  assert.match(await page.textContent('#camera-message'), /Camera access was blocked.*upload, drop or paste/);
+  assert.equal(await page.textContent('#camera-toggle'), 'Start camera');
+});
+
+test('upload still classifies', async () => {
+  const { page } = b;
+  const n = await count(page);
+  await page.setInputFiles('#file', CAT_BMP);
+  await nextResult(page, n);
+  const top = await topFive(page);
+  assert.match(top[0].name, CAT_CLASSES);
+  assert.equal(await page.isVisible('#still'), true);
+  assert.match(await page.textContent('#camera-message'), /blocked/, 'the camera message stays up');
+  await page.screenshot({ path: join(ARTIFACTS, 'camera-denied-upload.png') });
+});
+
+// A File made in the page from the photo's bytes, handed over as a drop or a paste.
+async function handOver(page, how) {
+  const bytes = [...readFileSync(CAT_BMP)];
+  await page.evaluate(([bytes, how]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'cat.bmp', { type: 'image/bmp' }));
+    const target = document.getElementById('stage');
+    if (how === 'drop') {
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    } else {
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }
+  }, [bytes, how]);
+}
+
+for (const how of ['drop', 'paste']) {
+  test(`${how} classifies`, async () => {
+    const { page } = b;
+    await page.click('#model-0\\.5'); // a different model, so the answer is new
+    await page.waitForSelector('body[data-model="0.5"]:not([data-loading])', { timeout: 30_000 });
+    const n = await count(page);
+    await handOver(page, how);
+    await nextResult(page, n);
+    assert.match((await topFive(page))[0].name, CAT_CLASSES);
+    assert.equal(await page.isVisible('#drop-hint'), false);
+    await page.click('#model-0\\.25');
+    await page.waitForSelector('body[data-model="0.25"]:not([data-loading])', { timeout: 30_000 });
+  });
+}
+
+test('a file that is not an image is refused politely', async () => {
+  const { page } = b;
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  assert.match(await page.textContent('#camera-message'), /“notes\.txt” is not an image/);
+});
+
+test('no request left 127.0.0.1 and no console errors', () => {
+  assert.deepEqual(b.outside, []);
+  assert.deepEqual(b.errors, []);
+});

@@ -1,0 +1,90 @@
+// The npm wrapper (js/) in Node, main-thread build: loading, classify/infer on model-sized raw pixels,
+// and every error a caller can provoke, each an Error subclass that leaves the model usable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load, inspect, InputError, ModelLoadError, MobileNetError, UnsupportedError } from '../../js/index.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SHARED = process.env.MOBILENET_SHARED ?? join(ROOT, '..', 'shared');
+const WASM = readFileSync(join(ROOT, 'pkg/mobilenet_wasm_bg.wasm'));
+const modelFile = (name) => readFileSync(join(SHARED, 'models', name));
+const cat = (r) => ({ data: new Uint8Array(readFileSync(join(SHARED, `reference/inputs/cat_${r}.rgb`))), width: r, height: r });
+const CATS = ['Egyptian cat', 'tiger cat', 'tabby'];
+let small;
+
+before(async () => {
+  small = await load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), wasm: WASM });
+});
+after(() => small?.dispose());
+
+test('classify gives the tfjs-style answer', async () => {
+  assert.deepEqual(small.resolution, [128, 128]);
+  assert.equal(small.numClasses, 1001);
+  assert.equal(small.quantized, true);
+  assert.equal(small.build.name, 'simd');
+  const top = await small.classify(cat(128));
+  assert.equal(top.length, 3);
+  assert.deepEqual(top[0], { className: 'Egyptian cat', probability: 0.125, index: 286 });
+  for (const t of top) assert.ok(CATS.includes(t.className), t.className);
+  const probs = await small.infer(cat(128));
+  assert.ok(probs instanceof Float32Array);
+  assert.equal(probs.length, 1001);
+  assert.equal(probs[286], 0.125);
+});
+
+test('chained files with labels from a labels file', async () => {
+  const big = await load({
+    modelBytes: [modelFile('mobilenet_v1_1.0_224_quant_embedding_extractor.tflite'), modelFile('mobilenet_v1_1.0_224_quant_head.tflite')],
+    labels: readFileSync(join(SHARED, 'models/imagenet_labels.txt'), 'utf8'),
+    wasm: WASM,
+    warmup: false,
+  });
+  try {
+    assert.equal(big.hasLabels, true);
+    const [best] = await big.classify(cat(224), 1);
+    assert.equal(best.className, 'Egyptian cat');
+    assert.equal(best.probability, 0.82421875);
+    assert.equal((await big.inspect()).totals.macs, 568_741_376); // 1001 classes: the paper's 568,740,352 + 1024
+  } finally {
+    big.dispose();
+  }
+});
+
+test('inspect without a model reproduces the paper totals', async () => {
+  assert.equal((await inspect({ alpha: 1, resolution: 224, classes: 1000 })).totals.macs, 568_740_352);
+  assert.equal((await inspect({ alpha: 0.25, resolution: 224, classes: 1000 })).totals.macs, 41_030_272);
+  await assert.rejects(inspect({ alpha: 1, resolution: 20 }), InputError);
+});
+
+test('bad model files are ModelLoadErrors', async () => {
+  await assert.rejects(load({ modelBytes: new Uint8Array(64), wasm: WASM }), (e) => e instanceof ModelLoadError && /malformed_model/.test(e.message));
+  await assert.rejects(load({ wasm: WASM }), /needs modelUrl or modelBytes/);
+  await assert.rejects(load({ modelBytes: 'x', wasm: WASM }), ModelLoadError);
+  const labels = ['just one'];
+  await assert.rejects(load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), labels, wasm: WASM }), /bad labels: .*1 labels for 1001 classes/);
+});
+
+test('bad inputs are InputErrors and the model stays usable', async () => {
+  const wrong = [
+    [undefined, /expected an image/],
+    [{ data: new Uint8Array(10), width: 128, height: 128 }, /not 128×128 RGB/],
+    [{ data: [1, 2, 3], width: 1, height: 1 }, /must be a Uint8Array/],
+    [{ data: new Uint8Array(12), width: 2, height: 2 }, /needs a canvas/],
+    [new Map(), /unsupported input Map/],
+  ];
+  for (const [input, message] of wrong) {
+    await assert.rejects(small.classify(input), (e) => e instanceof InputError && e instanceof MobileNetError && message.test(e.message));
+  }
+  await assert.rejects(small.classify(cat(128), 0), InputError);
+  await assert.rejects(small.infer(cat(128), { embedding: true }), UnsupportedError);
+  await assert.rejects(small.profile(cat(128)), UnsupportedError);
+  assert.equal((await small.classify(cat(128), 1))[0].className, 'Egyptian cat');
+});
+
+test('a disposed model says so', async () => {
+  const m = await load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), wasm: WASM, warmup: false });
+  m.dispose();
+  await assert.rejects(m.classify(cat(128)), /disposed/);
+});
