@@ -140,6 +140,29 @@ impl Classifier {
         }
     }
 
+    /// The embedding (`AvgPool_1a`, dequantized for quantized models) of pixels of the input size.
+    pub fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Vec<f32>, Error> {
+        match &mut self.runner {
+            Runner::Float(p) => Ok(p.embedding_pixels(pixels, format)?.to_vec()),
+            Runner::Quantized(p) => p.embedding_pixels(pixels, format),
+        }
+    }
+
+    /// Each layer's time in ms (in layer order) for one run on pixels, read from the clock `now` (ms).
+    pub fn profile_pixels(
+        &mut self,
+        pixels: &[u8],
+        format: PixelFormat,
+        now: &dyn Fn() -> f64,
+    ) -> Result<Vec<f64>, Error> {
+        let mut times = vec![0.0; crate::inspect::layer_costs(self.config()).len()];
+        match &mut self.runner {
+            Runner::Float(p) => p.profile_pixels(pixels, format, now, &mut times).map(|_| ()),
+            Runner::Quantized(p) => p.profile_pixels(pixels, format, now, &mut times).map(|_| ()),
+        }?;
+        Ok(times)
+    }
+
     /// Probabilities of the last run.
     pub fn last_probabilities(&self) -> &[f32] {
         match &self.runner {

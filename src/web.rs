@@ -76,6 +76,19 @@ pub fn thread_count() -> usize {
     1
 }
 
+/// `performance.now()` of the page or worker (falls back to `Date.now()` where there is none).
+fn performance_clock() -> impl Fn() -> f64 {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
+    let now = perf
+        .as_ref()
+        .and_then(|p| js_sys::Reflect::get(p, &JsValue::from_str("now")).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    move || match (&perf, &now) {
+        (Some(p), Some(f)) => f.call0(p).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now),
+        _ => js_sys::Date::now(),
+    }
+}
+
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
 #[wasm_bindgen]
 pub struct Model {
@@ -177,6 +190,20 @@ impl Model {
             .map(|p| Ranked { index: p.index, label: self.classifier.label(p.index), score: p.score })
             .collect();
         to_js(&ranked)
+    }
+
+    /// The embedding (`AvgPool_1a`; dequantized for quantized models) of RGB or RGBA bytes of the input size.
+    #[wasm_bindgen(js_name = embeddingPixels)]
+    pub fn embedding_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsError> {
+        let format = pixel_format(channels)?;
+        self.classifier.embedding_pixels(pixels, format).map_err(js_error)
+    }
+
+    /// Each layer's time in ms, in the order of `inspect().layers`, for one run on RGB or RGBA bytes.
+    pub fn profile(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f64>, JsError> {
+        let format = pixel_format(channels)?;
+        let clock = performance_clock();
+        self.classifier.profile_pixels(pixels, format, &clock).map_err(js_error)
     }
 
     /// The raw output tensor for the raw input tensor: uint8 bytes for quantized models; for float

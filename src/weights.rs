@@ -141,6 +141,8 @@ pub struct QuantWeights {
     pub pool: PoolQ,
     pub input: QuantParams,
     pub logits: QuantParams,
+    /// The pool's output (`AvgPool_1a`, the embedding).
+    pub embedding: QuantParams,
     pub softmax: SoftmaxU8,
     pub output: QuantParams,
     /// True for int8 models: they run shifted into uint8, so bytes at the edges are XORed with 0x80.

@@ -32,6 +32,12 @@ fn official_quantized_model_matches_tflite_in_the_browser() {
     let first = js_sys::Array::from(&top).get(0);
     let label = js_sys::Reflect::get(&first, &"label".into()).unwrap().as_string().unwrap();
     assert_eq!(label, "Egyptian cat");
+    let times = model.profile(CAT, 3).unwrap_or_else(|_| panic!("profile"));
+    assert_eq!(times.len(), 29, "one time per layer");
+    assert!(times.iter().all(|t| *t >= 0.0));
+    let embedding = model.embedding_pixels(CAT, 3).unwrap_or_else(|_| panic!("embedding"));
+    assert_eq!(embedding.len(), 256);
+    assert!(embedding.iter().any(|v| *v > 0.0));
 }
 
 #[wasm_bindgen_test]

@@ -135,6 +135,30 @@ impl Plan {
         Ok(self.output())
     }
 
+    /// The embedding (`AvgPool_1a`) of pixels of the input size.
+    pub fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
+        preprocess::to_input(pixels, format, self.normalization, &mut self.input)?;
+        let last = self.end_point_index("AvgPool_1a")?;
+        self.forward(Source::Own, last, None);
+        Ok(&self.ping[..self.layers[last].spec.output.len()])
+    }
+
+    /// Times each layer on pixels of the input size (ms from `now`, into `times_ms`).
+    pub fn profile_pixels(
+        &mut self,
+        pixels: &[u8],
+        format: PixelFormat,
+        now: &dyn Fn() -> f64,
+        times_ms: &mut [f64],
+    ) -> Result<Output<'_>, Error> {
+        if times_ms.len() != self.layers.len() {
+            return Err(Error::shape(format!("{} timing slots for {} layers", times_ms.len(), self.layers.len())));
+        }
+        preprocess::to_input(pixels, format, self.normalization, &mut self.input)?;
+        self.forward(Source::Own, self.layers.len() - 1, Some((now, times_ms)));
+        Ok(self.output())
+    }
+
     /// Runs up to and including the layer named `end_point` (TF-slim names, e.g. `AvgPool_1a` for the
     /// embedding) and returns its output, NHWC.
     pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<&[f32], Error> {

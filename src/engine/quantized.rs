@@ -57,6 +57,7 @@ pub struct QuantizedPlan {
 struct Edges {
     input: QuantParams,
     logits: QuantParams,
+    embedding: QuantParams,
     output: QuantParams,
     /// 0x80 for int8 models (run shifted into uint8), else 0.
     flip: u8,
@@ -88,6 +89,7 @@ impl QuantizedPlan {
             params: Edges {
                 input: weights.input,
                 logits: weights.logits,
+                embedding: weights.embedding,
                 output: weights.output,
                 flip: if weights.signed { 0x80 } else { 0 },
             },
@@ -191,6 +193,31 @@ impl QuantizedPlan {
         self.load(raw_input)?;
         self.forward(self.layers.len() - 1, Some((now, times_ms)));
         Ok(self.output())
+    }
+
+    /// Times each layer on pixels of the input size (ms from `now`, into `times_ms`).
+    pub fn profile_pixels(
+        &mut self,
+        pixels: &[u8],
+        format: PixelFormat,
+        now: &dyn Fn() -> f64,
+        times_ms: &mut [f64],
+    ) -> Result<QuantOutput<'_>, Error> {
+        if times_ms.len() != self.layers.len() {
+            return Err(Error::shape(format!("{} timing slots for {} layers", times_ms.len(), self.layers.len())));
+        }
+        preprocess::to_rgb(pixels, format, &mut self.input)?;
+        self.forward(self.layers.len() - 1, Some((now, times_ms)));
+        Ok(self.output())
+    }
+
+    /// The embedding (`AvgPool_1a`) of pixels of the input size, dequantized.
+    pub fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Vec<f32>, Error> {
+        preprocess::to_rgb(pixels, format, &mut self.input)?;
+        let last = self.end_point_index("AvgPool_1a")?;
+        self.forward(last, None);
+        let p = self.params.embedding;
+        Ok(self.ping[..self.layers[last].spec.output.len()].iter().map(|&q| p.dequantize(q)).collect())
     }
 
     /// Logits of the last run, dequantized.

@@ -604,6 +604,7 @@ fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<Quant
     let (qmin, qmax) = if signed { (-128, 127) } else { (0, 255) };
     let mut out = Vec::with_capacity(layers.len());
     let mut pool = PoolQ::Average(AverageQ { min: 0, max: 255, signed_offset: shift });
+    let mut embedding = QuantParams { scale: 1.0, zero_point: 0 };
     for f in layers {
         for t in [f.input, f.output] {
             if t.dtype != want {
@@ -621,6 +622,7 @@ fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<Quant
                 BuiltinOp::Mean => mean_pool(f, inq, outq, shift)?,
                 _ => average_pool(f, inq, outq, (qmin, qmax), shift)?,
             };
+            embedding = outq;
             out.push(None);
             continue;
         }
@@ -636,6 +638,7 @@ fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<Quant
         pool,
         input: shifted(inq),
         logits: shifted(logits),
+        embedding: shifted(embedding),
         softmax,
         output: QuantParams { scale: 1.0 / 256.0, zero_point: 0 },
         signed,
