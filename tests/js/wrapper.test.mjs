@@ -66,7 +66,7 @@ test('bad model files are ModelLoadErrors', async () => {
   await assert.rejects(load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), labels, wasm: WASM }), /bad labels: .*1 labels for 1001 classes/);
 });
 
-test('bad inputs are InputErrors and the model stays usable', async () => {
+test('bad inputs are InputErrors, the model stays usable, embeddings and per-layer times work', async () => {
   const wrong = [
     [undefined, /expected an image/],
     [{ data: new Uint8Array(10), width: 128, height: 128 }, /not 128×128 RGB/],
@@ -78,8 +78,12 @@ test('bad inputs are InputErrors and the model stays usable', async () => {
     await assert.rejects(small.classify(input), (e) => e instanceof InputError && e instanceof MobileNetError && message.test(e.message));
   }
   await assert.rejects(small.classify(cat(128), 0), InputError);
-  await assert.rejects(small.infer(cat(128), { embedding: true }), UnsupportedError);
-  await assert.rejects(small.profile(cat(128)), UnsupportedError);
+  const embedding = await small.infer(cat(128), { embedding: true });
+  assert.equal(embedding.length, 256);
+  const layers = await small.profile(cat(128));
+  assert.equal(layers.length, 29);
+  assert.equal(layers[2].name, 'Conv2d_1_pointwise');
+  assert.ok(layers.every((l) => l.ms >= 0 && l.macs >= 0), JSON.stringify(layers[0]));
   assert.equal((await small.classify(cat(128), 1))[0].className, 'Egyptian cat');
 });
 
