@@ -51,6 +51,13 @@ pub fn inspect(
     to_js(&inspect::report(&cfg))
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The page's (or worker's) high-resolution clock in ms, for per-layer timing.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
 /// The counting convention the inspector uses.
 #[wasm_bindgen]
 pub fn convention() -> String {
@@ -186,6 +193,13 @@ impl Model {
     #[wasm_bindgen(js_name = runTo)]
     pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsError> {
         Ok(self.float_plan()?.run_to(input, end_point).map_err(js_error)?.to_vec())
+    }
+
+    /// Runs once on the raw input tensor (as `runRaw` takes it) and returns each layer's time,
+    /// measured with `performance.now()`: `[{name, ms}]` in layer order.
+    pub fn profile(&mut self, input: &[u8]) -> Result<JsValue, JsError> {
+        let times = self.classifier.profile_raw(input, &performance_now).map_err(js_error)?;
+        to_js(&times)
     }
 
     /// The inspector report of this model's configuration.

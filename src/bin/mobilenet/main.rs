@@ -5,6 +5,7 @@
 //!   mobilenet run --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--top K]
 //!   mobilenet classify --model FILE[,FILE2…] [--labels FILE] [--top K] [--json] [--float] IMAGE…
 //!   mobilenet classify --model FILE[,FILE2…] --input-raw FILE [--output-raw FILE] [--top K] [--json]
+//!   mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
 //!
 //! Exit codes: 0 ok; 2 bad arguments or input (one line on stderr); 3 a bad or unsupported model.
 
@@ -22,6 +23,7 @@ const USAGE: &str = "usage:
   mobilenet run --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--top K]
   mobilenet classify --model FILE[,FILE2...] [--labels FILE] [--top K] [--json] [--float] IMAGE...
   mobilenet classify --model FILE[,FILE2...] --input-raw FILE [--output-raw FILE] [--top K] [--json]
+  mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
 
   R is a side in pixels (224) or HEIGHTxWIDTH (192x256). Defaults: alpha 1.0, resolution 224,
   classes 1001 (class 0 = background), output stride 32, seed 1, top 5.
@@ -30,6 +32,8 @@ const USAGE: &str = "usage:
   --input-raw: the exact input tensor (HWC RGB uint8, or f32 for float models);
   --output-raw: write the output tensor as stored (uint8 bytes, or f32 little-endian).
   --float runs a quantized model in float (dequantized weights).
+  export-weights writes the seeded network's weights, batch norm folded, in TF layouts:
+  DIR/weights.json (layers, shapes, byte offsets) and DIR/weights.bin (little-endian f32).
   Exit codes: 0 ok, 2 bad arguments or input, 3 bad or unsupported model.";
 
 fn main() -> ExitCode {
@@ -70,9 +74,10 @@ fn run(args: &[String]) -> Result<String, CliError> {
             run_seeded(&flags.config()?, flags.number("seed", 1)?, flags.number("top", 5)?).map_err(CliError::from)
         }
         "classify" => cli::classify(rest),
-        other => {
-            Err(CliError::usage(format!("unknown command {other:?} (expected inspect, run or classify; try --help)")))
-        }
+        "export-weights" => cli::export_weights(rest),
+        other => Err(CliError::usage(format!(
+            "unknown command {other:?} (expected inspect, run, classify or export-weights; try --help)"
+        ))),
     }
 }
 
