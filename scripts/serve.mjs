@@ -1,6 +1,8 @@
 // A small static server for www/: cross-origin isolation headers (needed for wasm threads), a strict
 // Content-Security-Policy, correct MIME types (application/wasm for streaming compile), no directory
-// escapes. Usage: node scripts/serve.mjs [--port N] [--root DIR]; PORT and HOST env vars also work.
+// escapes. Usage: node scripts/serve.mjs [--port N] [--root DIR] [--allow-blob-scripts]; PORT and HOST
+// env vars also work. --allow-blob-scripts is for the benchmark: TF.js's threaded wasm backend starts
+// its pthread workers with importScripts() of blob: URLs, which script-src 'self' alone blocks.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -15,6 +17,7 @@ const arg = (name, fallback) => {
 const root = resolve(arg('root', join(here, '..', 'www')));
 const port = Number(arg('port', process.env.PORT ?? 8080));
 const host = process.env.HOST ?? '127.0.0.1';
+const scriptSrc = process.argv.includes('--allow-blob-scripts') ? " blob:" : '';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -38,7 +41,7 @@ export const HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Content-Security-Policy': [
     "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
+    `script-src 'self' 'wasm-unsafe-eval'${scriptSrc}`,
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob: mediastream:",

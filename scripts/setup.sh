@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # The CLI must equal the crate pin exactly, or wasm-pack tries to download its own copy.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")
 
-log() { printf '[setup] %s\n' "$*"; }
+log() { printf '[setup] %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_packages() {

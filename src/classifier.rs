@@ -8,12 +8,21 @@ use crate::predictions::{top_k, Prediction};
 use crate::preprocess::PixelFormat;
 use crate::tflite::import::{self, Network, Precision};
 use crate::tflite::{self, zip};
+use serde::Serialize;
 
 /// The plan that runs: float or integer.
 #[derive(Clone, Debug)]
 pub enum Runner {
     Float(Plan),
     Quantized(QuantizedPlan),
+}
+
+/// One layer's share of a profiled run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerTime {
+    /// TF-slim end point name, as in the inspector.
+    pub name: String,
+    pub ms: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -130,11 +139,7 @@ impl Classifier {
         match &mut self.runner {
             Runner::Quantized(p) => Ok(p.run(raw)?.raw.to_vec()),
             Runner::Float(p) => {
-                if raw.len() % 4 != 0 {
-                    return Err(Error::shape(format!("float input has {} bytes, not a multiple of 4", raw.len())));
-                }
-                let input: Vec<f32> =
-                    raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                let input = float_input(raw)?;
                 Ok(p.run(&input)?.probabilities.iter().flat_map(|v| v.to_le_bytes()).collect())
             }
         }
@@ -163,6 +168,24 @@ impl Classifier {
         Ok(times)
     }
 
+    /// Runs once on the raw input (as [`Classifier::run_raw`]), timing every layer with `now` (ms).
+    pub fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64) -> Result<Vec<LayerTime>, Error> {
+        let names: Vec<String> = match &self.runner {
+            Runner::Float(p) => p.layers().map(|l| l.name.clone()).collect(),
+            Runner::Quantized(p) => p.layers().map(|l| l.name.clone()).collect(),
+        };
+        let mut times = vec![0.0; names.len()];
+        match &mut self.runner {
+            Runner::Float(p) => {
+                p.profile(&float_input(raw)?, now, &mut times)?;
+            }
+            Runner::Quantized(p) => {
+                p.profile(raw, now, &mut times)?;
+            }
+        }
+        Ok(names.into_iter().zip(times).map(|(name, ms)| LayerTime { name, ms }).collect())
+    }
+
     /// Probabilities of the last run.
     pub fn last_probabilities(&self) -> &[f32] {
         match &self.runner {
@@ -170,4 +193,12 @@ impl Classifier {
             Runner::Quantized(p) => p.last_probabilities(),
         }
     }
+}
+
+/// A float model's raw input: little-endian f32 bytes.
+fn float_input(raw: &[u8]) -> Result<Vec<f32>, Error> {
+    if raw.len() % 4 != 0 {
+        return Err(Error::shape(format!("float input has {} bytes, not a multiple of 4", raw.len())));
+    }
+    Ok(raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }

@@ -25,6 +25,7 @@ pub mod arch;
 pub mod classifier;
 pub mod engine;
 pub mod error;
+pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod image_file;
 pub mod inspect;

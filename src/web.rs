@@ -51,6 +51,13 @@ pub fn inspect(
     to_js(&inspect::report(&cfg))
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The page's (or worker's) high-resolution clock in ms, for per-layer timing.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
 /// The counting convention the inspector uses.
 #[wasm_bindgen]
 pub fn convention() -> String {
@@ -74,19 +81,6 @@ pub fn thread_count() -> usize {
     return rayon::current_num_threads();
     #[cfg(not(feature = "threads"))]
     1
-}
-
-/// `performance.now()` of the page or worker (falls back to `Date.now()` where there is none).
-fn performance_clock() -> impl Fn() -> f64 {
-    let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).ok();
-    let now = perf
-        .as_ref()
-        .and_then(|p| js_sys::Reflect::get(p, &JsValue::from_str("now")).ok())
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    move || match (&perf, &now) {
-        (Some(p), Some(f)) => f.call0(p).ok().and_then(|v| v.as_f64()).unwrap_or_else(js_sys::Date::now),
-        _ => js_sys::Date::now(),
-    }
 }
 
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
@@ -202,8 +196,7 @@ impl Model {
     /// Each layer's time in ms, in the order of `inspect().layers`, for one run on RGB or RGBA bytes.
     pub fn profile(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f64>, JsError> {
         let format = pixel_format(channels)?;
-        let clock = performance_clock();
-        self.classifier.profile_pixels(pixels, format, &clock).map_err(js_error)
+        self.classifier.profile_pixels(pixels, format, &performance_now).map_err(js_error)
     }
 
     /// The raw output tensor for the raw input tensor: uint8 bytes for quantized models; for float
@@ -227,6 +220,14 @@ impl Model {
     #[wasm_bindgen(js_name = runTo)]
     pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsError> {
         Ok(self.float_plan()?.run_to(input, end_point).map_err(js_error)?.to_vec())
+    }
+
+    /// Runs once on the raw input tensor (as `runRaw` takes it) and returns each layer's time,
+    /// measured with `performance.now()`: `[{name, ms}]` in layer order.
+    #[wasm_bindgen(js_name = profileRaw)]
+    pub fn profile_raw(&mut self, input: &[u8]) -> Result<JsValue, JsError> {
+        let times = self.classifier.profile_raw(input, &performance_now).map_err(js_error)?;
+        to_js(&times)
     }
 
     /// The inspector report of this model's configuration.

@@ -23,6 +23,19 @@ pub struct LayerWeights {
     pub batch_norm: Option<BatchNorm>,
 }
 
+impl LayerWeights {
+    /// The filter and bias with the batch norm folded in: what the engine runs, and what
+    /// [`crate::export`] hands to other engines.
+    pub fn folded(&self) -> Result<(Tensor, Vec<f32>), Error> {
+        let mut filter = self.filter.clone();
+        let mut bias = self.bias.clone();
+        if let Some(bn) = &self.batch_norm {
+            bn.fold(&mut filter.data, &mut bias)?;
+        }
+        Ok((filter, bias))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
     /// Aligned with `Config::layers()`; `None` for layers without weights (the average pool).

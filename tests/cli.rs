@@ -82,6 +82,7 @@ fn bad_arguments_exit_2_with_one_line() {
         &["inspect", "--alpha"],
         &["inspect", "--json", "--json"],
         &["run", "--seed", "-3"],
+        &["export-weights", "--alpha", "0.25"],
         &["frobnicate"],
         &[],
     ] {
@@ -92,6 +93,23 @@ fn bad_arguments_exit_2_with_one_line() {
         assert!(err.starts_with("mobilenet: "), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+#[test]
+fn export_weights_writes_manifest_and_blob() {
+    let dir = std::env::temp_dir().join(format!("mobilenet-cli-export-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let (code, text, err) =
+        mobilenet(&["export-weights", "--alpha", "0.25", "--resolution", "128", "--seed", "7", "--out", &out]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("29 layers"), "{text}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("weights.json")).unwrap()).unwrap();
+    let blob = std::fs::read(dir.join("weights.bin")).unwrap();
+    assert_eq!(manifest["bytes"].as_u64(), Some(blob.len() as u64));
+    assert_eq!(manifest["config"]["resolution"], serde_json::json!([128, 128]));
+    assert_eq!(manifest["layers"][28]["filter"]["shape"], serde_json::json!([1, 1, 256, 1001]));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 mod common;

@@ -92,3 +92,15 @@ fn seeded_model_runs_in_the_browser() {
     let pixels: Vec<u8> = (0..128 * 128 * 4).map(|i| (i % 251) as u8).collect();
     assert_eq!(m.run_pixels(&pixels, 4).unwrap_or_else(|_| panic!("pixels")).len(), 1001);
 }
+
+#[wasm_bindgen_test]
+fn profile_times_every_layer_in_the_browser() {
+    let mut m = web::Model::seeded(0.25, 64, 7, None).unwrap_or_else(|_| panic!("seeded"));
+    let input = vec![0u8; 64 * 64 * 3 * 4]; // f32 zeros, little-endian
+    let times = js_sys::Array::from(&m.profile_raw(&input).unwrap_or_else(|_| panic!("profile")));
+    assert_eq!(times.length(), 29);
+    assert_eq!(get(&times.get(0), &["name"]).as_string().unwrap(), "Conv2d_0");
+    assert_eq!(get(&times.get(28), &["name"]).as_string().unwrap(), "Logits");
+    assert!(times.iter().all(|t| get(&t, &["ms"]).as_f64().is_some_and(|ms| ms >= 0.0)));
+    assert!(m.profile_raw(&input[1..]).is_err());
+}

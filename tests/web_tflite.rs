@@ -53,3 +53,11 @@ fn corrupt_and_truncated_models_throw() {
     assert!(model.run(&[0.0; 10]).is_err(), "quantized models take bytes");
     assert_eq!(model.run_raw(CAT).unwrap_or_else(|_| panic!("still usable")), WANT);
 }
+
+#[wasm_bindgen_test]
+fn quantized_model_profiles_every_layer() {
+    let times = js_sys::Array::from(&load().profile_raw(CAT).unwrap_or_else(|_| panic!("profile")));
+    assert_eq!(times.length(), 29);
+    let name = js_sys::Reflect::get(&times.get(13), &"name".into()).unwrap().as_string().unwrap();
+    assert_eq!(name, "Conv2d_7_depthwise");
+}

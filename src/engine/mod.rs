@@ -278,11 +278,7 @@ pub(crate) fn geometry(spec: &LayerSpec) -> Result<Geometry, Error> {
 /// Folds the layer's batch norm into its filter and bias, then packs them for the kernels.
 fn build_step(spec: &LayerSpec, w: Option<&LayerWeights>) -> Result<Step, Error> {
     let Some(w) = w else { return Ok(Step::AvgPool) };
-    let mut filter = w.filter.clone();
-    let mut bias = w.bias.clone();
-    if let Some(bn) = &w.batch_norm {
-        bn.fold(&mut filter.data, &mut bias)?;
-    }
+    let (filter, bias) = w.folded()?;
     Ok(match spec.op {
         OpKind::Conv => Step::Conv(geometry(spec)?, pack::conv(&filter, &bias)?),
         OpKind::Depthwise => Step::Depthwise(geometry(spec)?, pack::depthwise(&filter, &bias)?),

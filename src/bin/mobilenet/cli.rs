@@ -2,9 +2,10 @@
 
 use mobilenet_wasm::preprocess::resize_bilinear;
 use mobilenet_wasm::tflite::import::Precision;
-use mobilenet_wasm::{top_k, Classifier, Config, Error, PixelFormat, Resolution};
+use mobilenet_wasm::{top_k, Classifier, Config, Error, PixelFormat, Resolution, Weights};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// A failure with the exit code it maps to: 2 for arguments and input, 3 for the model.
 #[derive(Debug)]
@@ -204,4 +205,23 @@ fn text(c: &Classified) -> String {
         s += &format!("  {:>2}. {:>4}  {:<28} {:.4}\n", rank + 1, r.index, label, r.score);
     }
     s
+}
+
+/// `export-weights`: the seeded network's folded weights as DIR/weights.json (manifest) and
+/// DIR/weights.bin (little-endian f32), for building the same network in other engines.
+pub fn export_weights(args: &[String]) -> Result<String, CliError> {
+    let flags = Flags::parse(args, &["alpha", "resolution", "classes", "output-stride", "seed", "out"], &[], false)?;
+    let out = Path::new(flags.get("out").ok_or_else(|| CliError::usage("export-weights needs --out DIR"))?);
+    let cfg = flags.config()?;
+    let weights = Weights::seeded(&cfg, flags.number("seed", 1)?);
+    let (manifest, blob) = mobilenet_wasm::export::folded_weights(&cfg, &weights)?;
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| CliError::usage(e.to_string()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+    };
+    std::fs::create_dir_all(out).map_err(|e| CliError::usage(format!("{}: {e}", out.display())))?;
+    write("weights.json", json.as_bytes())?;
+    write("weights.bin", &blob)?;
+    Ok(format!("wrote {} layers, {} bytes of f32 to {}\n", manifest.layers.len(), blob.len(), out.display()))
 }

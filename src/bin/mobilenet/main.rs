@@ -6,6 +6,7 @@
 //!   mobilenet classify --model FILE[,FILE2…] [--labels FILE] [--top K] [--json] [--float] IMAGE…
 //!   mobilenet classify --model FILE[,FILE2…] --input-raw FILE [--output-raw FILE] [--top K] [--json]
 //!   mobilenet bench [--alpha A --resolution R | --model FILE[,FILE2…]] [--runs N] [--warmup N] [--threads T] [--layers] [--json]
+//!   mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
 //!
 //! Exit codes: 0 ok; 2 bad arguments or input (one line on stderr); 3 a bad or unsupported model.
 
@@ -24,6 +25,7 @@ const USAGE: &str = "usage:
   mobilenet run --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--top K]
   mobilenet classify --model FILE[,FILE2...] [--labels FILE] [--top K] [--json] [--float] IMAGE...
   mobilenet classify --model FILE[,FILE2...] --input-raw FILE [--output-raw FILE] [--top K] [--json]
+  mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
 
   R is a side in pixels (224) or HEIGHTxWIDTH (192x256). Defaults: alpha 1.0, resolution 224,
   classes 1001 (class 0 = background), output stride 32, seed 1, top 5.
@@ -36,6 +38,8 @@ const USAGE: &str = "usage:
                   [--threads T] [--layers] [--json]
     times native inference: median and p90 of N runs (default 50 after 10 warm-ups), GMAC/s;
     --threads splits layers across T workers (build with --features threads to run them in parallel).
+  export-weights writes the seeded network's weights, batch norm folded, in TF layouts:
+  DIR/weights.json (layers, shapes, byte offsets) and DIR/weights.bin (little-endian f32).
   Exit codes: 0 ok, 2 bad arguments or input, 3 bad or unsupported model.";
 
 fn main() -> ExitCode {
@@ -77,9 +81,10 @@ fn run(args: &[String]) -> Result<String, CliError> {
         }
         "classify" => cli::classify(rest),
         "bench" => bench::run(rest),
-        other => {
-            Err(CliError::usage(format!("unknown command {other:?} (expected inspect, run or classify; try --help)")))
-        }
+        "export-weights" => cli::export_weights(rest),
+        other => Err(CliError::usage(format!(
+            "unknown command {other:?} (expected inspect, run, classify, bench or export-weights; try --help)"
+        ))),
     }
 }
 

@@ -1,0 +1,168 @@
+// The benchmark's machinery, shared by bench/run.mjs and the e2e smoke test: a throw-away site
+// (our package, the bench page, the peers' files from node_modules, exported weights, the official
+// models), the COOP/COEP server over it, headless Chromium, one page per engine and thread count,
+// and the agreement check that keeps anyone from timing a no-op.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ENGINES = ['ours', 'tfjs', 'ort'];
+const SEED = 7;
+
+/** The read-only data beside the repo: $MOBILENET_SHARED, or ../shared. */
+const sharedDir = () => process.env.MOBILENET_SHARED ?? join(ROOT, '..', 'shared');
+
+/** Float configurations run by every engine, from the seeded network's exported weights. */
+export const floatConfig = (alpha, resolution) => ({
+  alpha, resolution, dtype: 'f32', seed: SEED, weights: `a${alpha}_r${resolution}`,
+});
+
+/** The official uint8 models (ours only: the peers have no uint8 row). */
+export const U8_CONFIGS = [
+  { alpha: 1.0, resolution: 224, models: ['mobilenet_v1_1.0_224_quant_embedding_extractor.tflite', 'mobilenet_v1_1.0_224_quant_head.tflite'] },
+  { alpha: 0.25, resolution: 128, models: ['mobilenet_v1_0.25_128_quant.tflite'] },
+].map((c) => ({ ...c, dtype: 'u8', seed: SEED }));
+
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+function run(cmd, args, what) {
+  // Children print to stderr so that stdout stays the benchmark's own (e.g. JSON lines only).
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  if (r.status !== 0) throw new Error(`${what} failed (${cmd} ${args.join(' ')}: exit ${r.status})`);
+}
+
+function newestMtime(path) {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+/** Builds www/pkg with scripts/build.sh unless it is newer than every source it comes from. */
+export function ensurePackage() {
+  const wasm = join(ROOT, 'www/pkg/mobilenet_wasm_bg.wasm');
+  const sources = ['src', 'Cargo.toml', 'Cargo.lock', 'build.rs', '.cargo'].map((p) => join(ROOT, p)).filter(existsSync);
+  if (existsSync(wasm) && statSync(wasm).mtimeMs > Math.max(...sources.map(newestMtime))) return;
+  log('building the wasm package (scripts/build.sh)');
+  run('bash', ['scripts/build.sh'], 'scripts/build.sh');
+}
+
+/**
+ * A temporary site of symlinks: /bench (the page), /pkg (ours), /peers/* (the peers' dist folders,
+ * .wasm included), /models (the official models, when present) and /weights/<cfg.weights> exported by
+ * our CLI for each float configuration. Returns { dir, hasModels, remove }.
+ */
+export function prepareSite(floatConfigs) {
+  const dir = mkdtempSync(join(tmpdir(), 'mnw-bench-'));
+  const link = (target, path) => {
+    if (!existsSync(target)) throw new Error(`${target} is missing (run npm ci?)`);
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    symlinkSync(target, join(dir, path));
+  };
+  link(join(ROOT, 'bench/page'), 'bench');
+  link(join(ROOT, 'www/pkg'), 'pkg');
+  link(join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist'), 'peers/tfjs-core');
+  link(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), 'peers/tfjs-wasm');
+  link(join(ROOT, 'node_modules/onnxruntime-web/dist'), 'peers/ort');
+  const models = join(sharedDir(), 'models');
+  const hasModels = existsSync(models);
+  if (hasModels) link(models, 'models');
+  for (const cfg of floatConfigs) {
+    const out = join(dir, 'weights', cfg.weights);
+    const flags = ['--alpha', cfg.alpha, '--resolution', cfg.resolution, '--seed', cfg.seed, '--out', out].map(String);
+    run('cargo', ['run', '--quiet', '--bin', 'mobilenet', '--', 'export-weights', ...flags], 'exporting weights');
+  }
+  return { dir, hasModels, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** scripts/serve.mjs over `root` on a free port; blob: scripts allowed for TF.js's pthread workers. */
+export function startServer(root) {
+  return new Promise((resolve, reject) => {
+    const args = [join(ROOT, 'scripts/serve.mjs'), '--port', '0', '--root', root, '--allow-blob-scripts'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (line) => {
+      const m = line.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) resolve({ url: m[0], stop: () => child.kill() });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+/** Headless Debian Chromium with the flags of ../shared/TOOLCHAIN.md; never a downloaded browser. */
+export async function launchBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'mnw-bench-chrome-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A bench page running `engine` on `threads` threads, or null when the engine cannot (ours has no
+ * threaded build yet). `call(method, ...args)` calls window.bench[method] in the page; any page error
+ * or request leaving 127.0.0.1 fails the next call.
+ */
+export async function openEngine(context, base, engine, threads) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) problems.push(`request to ${r.url()}`);
+  });
+  await page.goto(new URL('bench/index.html', base).href);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  const call = async (method, ...args) => {
+    const result = await page.evaluate(([m, a]) => window.bench[m](...a), [method, args]);
+    if (problems.length) throw new Error(`${engine} (${threads} threads): ${problems.join('; ')}`);
+    return result;
+  };
+  const started = await call('start', engine, threads);
+  if (!started) {
+    await page.close();
+    return null;
+  }
+  if (threads > 1 && !started.crossOriginIsolated) throw new Error('the page is not cross-origin isolated: no threads');
+  return { detail: started.detail, chromium: started.chromium, call, close: () => page.close() };
+}
+
+/** Indices of the k largest values, largest first. */
+export function topK(values, k) {
+  return values.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, i]) => i);
+}
+
+// The engines sum in different orders: their probabilities differ by ~2e-8. The seeded network's
+// output leans on its logits bias, so even another input moves probabilities by only ~5e-4;
+// 1e-5 sits far from both.
+export const TOLERANCE = 1e-5;
+
+/** Top-5 must be equal and no probability may differ by more than `tolerance`. */
+export function agreement(want, got, tolerance = TOLERANCE) {
+  const wantTop = topK(want, 5);
+  const gotTop = topK(got, 5);
+  const maxDiff = want.length === got.length ? Math.max(...want.map((v, i) => Math.abs(v - got[i]))) : Infinity;
+  const ok = wantTop.join() === gotTop.join() && maxDiff <= tolerance;
+  return { ok, wantTop, gotTop, maxDiff };
+}
+
+/** Median and 90th percentile (nearest rank) of a list of times. */
+export function summarize(ms) {
+  const s = [...ms].sort((a, b) => a - b);
+  const n = s.length;
+  const median = (s[(n - 1) >> 1] + s[n >> 1]) / 2;
+  return { median_ms: median, p90_ms: s[Math.ceil(0.9 * n) - 1], runs: n };
+}

@@ -1,0 +1,39 @@
+// The benchmark's page still measures real work: ours, TensorFlow.js and ONNX Runtime Web, each in
+// its own page of headless Chromium, compute the same α0.25/128 network from the same weights.
+// A couple of runs only; `npm run bench` does the timing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES, agreement, floatConfig, launchBrowser, openEngine, prepareSite, startServer } from '../../bench/harness.mjs';
+
+const cfg = floatConfig(0.25, 128);
+let site, server, browser;
+
+before(async () => {
+  site = prepareSite([cfg]);
+  server = await startServer(site.dir);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  site?.remove();
+});
+
+test('ours, tfjs and ort agree on the α0.25/128 top-5 and can be timed', async () => {
+  const outputs = {};
+  for (const engine of ENGINES) {
+    const page = await openEngine(browser.context, server.url, engine, 1);
+    await page.call('load', cfg);
+    outputs[engine] = await page.call('output');
+    const ms = await page.call('time', 1, 2);
+    assert.equal(ms.length, 2);
+    assert.ok(ms.every((t) => t > 0), `${engine}: ${ms}`);
+    await page.close();
+  }
+  assert.equal(outputs.ours.length, 1001);
+  for (const peer of ['tfjs', 'ort']) {
+    const a = agreement(outputs.ours, outputs[peer]);
+    assert.ok(a.ok, `${peer}: top-5 ${a.gotTop} vs ours ${a.wantTop}, max |prob diff| ${a.maxDiff}`);
+  }
+});
