@@ -1,29 +1,19 @@
-// What the page does with engine builds made elsewhere: a cross-origin isolated page whose builds.json
-// announces a threaded build must run it in a worker with a pool of hardwareConcurrency threads and
-// say so; an engine with Model.profile gets ms and GMAC/s per layer in the inspector. A stand-in
-// pkg-threads/ re-exports the single-thread glue with a no-op initThreadPool and a fake profile, which
-// exercises exactly the page's and loader's paths (worker, glue by URL, initThreadPool, profile).
+// The page with both engine builds (scripts/build.sh makes www/pkg and www/pkg-threads and announces the
+// threaded one in builds.json): a cross-origin isolated page must run the threaded build in a worker with
+// a pool of hardwareConcurrency threads and say so, and Model.profile gives ms and GMAC/s per layer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, browser, startServer, topFive } from './helpers.mjs';
 
-const STAND_IN = `export * from '../pkg/mobilenet_wasm.js';
-export { default } from '../pkg/mobilenet_wasm.js';
-import { Model } from '../pkg/mobilenet_wasm.js';
-export async function initThreadPool() {}
-// One time per layer, in layer order, as the engine's Plan::profile fills them.
-Model.prototype.profile = function () { return new Float64Array(this.inspect().layers.length).fill(0.5); };
-`;
 let root, server, base, b;
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'mnw-www-'));
   cpSync(join(ROOT, 'www'), root, { recursive: true });
-  mkdirSync(join(root, 'pkg-threads'), { recursive: true });
-  writeFileSync(join(root, 'pkg-threads', 'mobilenet_wasm.js'), STAND_IN);
+  assert.ok(existsSync(join(root, 'pkg-threads', 'mobilenet_wasm.js')), 'run scripts/build.sh (both builds) first');
   writeFileSync(join(root, 'builds.json'), '{"threads": true}');
   ({ child: server, url: base } = await startServer([join(ROOT, 'scripts/serve.mjs'), '--port', '0', '--root', root]));
   b = await browser();
@@ -53,7 +43,9 @@ test('an engine with Model.profile shows ms and GMAC/s per layer', async () => {
   await page.click('#profile-run');
   await page.waitForSelector('#layers th.timing:not([hidden])');
   const first = await page.$$eval('#layers tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
-  assert.deepEqual(first.slice(-2), ['0.50', (884_736 / 0.5 / 1e6).toFixed(2)]); // Conv2d_0 at 0.25/128
+  const [ms, gmacs] = first.slice(-2).map(Number);
+  assert.ok(ms > 0 && ms < 100, `Conv2d_0 took ${first.slice(-2)}`);
+  assert.ok(Math.abs(gmacs - 884_736 / ms / 1e6) < 0.02 * gmacs + 0.01, `GMAC/s ${gmacs} for ${ms} ms`); // 0.25/128
   assert.equal(await page.textContent('#total-macs'), '13,570,304');
   await page.locator('#inspector').screenshot({ path: join(ARTIFACTS, 'inspector-profile.png') });
 });
