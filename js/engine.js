@@ -7,9 +7,11 @@ import { fromData, ModelLoadError } from './errors.js';
 import { Session } from './session.js';
 
 // Resolved at run time, not written as `new URL('literal', import.meta.url)`: bundlers would otherwise
-// try to bundle the optional threaded build (absent from most installs) and the worker.
-const FILES = { simd: '../pkg/mobilenet_wasm.js', threads: '../pkg-threads/mobilenet_wasm.js', worker: './worker.js' };
-const here = (key) => new URL(FILES[key], import.meta.url).href;
+// try to bundle the optional threaded build (absent from most installs) and the worker. Bundled apps
+// serve a copy of the package and say where (`packageUrl`), since the bundle's own URL is elsewhere.
+const FILES = { simd: 'pkg/mobilenet_wasm.js', threads: 'pkg-threads/mobilenet_wasm.js', worker: 'js/worker.js' };
+const PACKAGE = new URL('../', import.meta.url).href;
+const here = (key, packageUrl) => new URL(FILES[key], new URL(packageUrl ?? PACKAGE, globalThis.location?.href)).href;
 
 // A module of the smallest SIMD function (v128.const): browsers without wasm SIMD reject it.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0,
@@ -36,13 +38,13 @@ export function startGlue(wasm) {
  * Starts an engine: {call(op, ...args) → Promise, close(), build: {name, threads, worker, note}}.
  * `threads`: false/0/1 = one thread, true = all cores, n = n threads.
  */
-export async function startEngine({ threads = false, worker = false, wasm } = {}) {
+export async function startEngine({ threads = false, worker = false, wasm, packageUrl } = {}) {
   const wanted = threads === true ? (globalThis.navigator?.hardwareConcurrency ?? 1) : Number(threads) || 1;
   let note = '';
   if (wanted > 1) {
     if (globalThis.crossOriginIsolated) {
       try {
-        return await WorkerEngine.start(here('threads'), wanted);
+        return await WorkerEngine.start(here('threads', packageUrl), wanted, undefined, '', packageUrl);
       } catch (e) {
         note = `threaded build unavailable (${e.message}); running one thread`;
       }
@@ -52,7 +54,7 @@ export async function startEngine({ threads = false, worker = false, wasm } = {}
   }
   // A relative .wasm URL means relative to the page, not to the worker's script.
   const where = typeof wasm === 'string' || wasm instanceof URL ? new URL(wasm, globalThis.location?.href).href : wasm;
-  if (worker) return WorkerEngine.start(here('simd'), 1, where, note);
+  if (worker) return WorkerEngine.start(here('simd', packageUrl), 1, where, note, packageUrl);
   const session = new Session(await startGlue(wasm));
   return {
     build: { name: 'simd', threads: 1, worker: false, note },
@@ -67,8 +69,8 @@ class WorkerEngine {
   #pending = new Map();
   #next = 0;
 
-  static async start(glueUrl, threads, wasm, note = '') {
-    const engine = new WorkerEngine();
+  static async start(glueUrl, threads, wasm, note = '', packageUrl = undefined) {
+    const engine = new WorkerEngine(packageUrl);
     try {
       await engine.call('start', glueUrl, threads, wasm);
     } catch (e) {
@@ -79,8 +81,8 @@ class WorkerEngine {
     return engine;
   }
 
-  constructor() {
-    this.#worker = new Worker(here('worker'), { type: 'module' });
+  constructor(packageUrl) {
+    this.#worker = new Worker(here('worker', packageUrl), { type: 'module' });
     this.#worker.onmessage = ({ data: { id, value, error } }) => {
       const p = this.#pending.get(id);
       this.#pending.delete(id);

@@ -34,6 +34,12 @@ export interface LoadOptions {
   onProgress?: (progress: { loaded: number; total: number | null }) => void;
   /** Where the single-thread .wasm is (URL, Response, bytes or a compiled module), for hosts that move it. */
   wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
+  /**
+   * Where the page serves a copy of this package (its js/, pkg/ and pkg-threads/ folders), e.g.
+   * '/mobilenet-wasm/'. Needed by bundled apps for `threads` and `worker`: those load files by URL at run
+   * time, which bundlers do not copy. Default: the package's own location (unbundled use).
+   */
+  packageUrl?: string | URL;
   /** Run once on a blank image after loading, so the first real call is not the slow one. Default true. */
   warmup?: boolean;
   /** Cancels the download. */

@@ -14,15 +14,16 @@ export { MobileNetError, ModelLoadError, InputError, UnsupportedError } from './
 /**
  * Loads a MobileNet v1 TFLite model (one file, or an array of files run one after the other).
  * Options: modelUrl | modelBytes, labels (array or file text) | labelsUrl, threads, worker, float,
- * onProgress({loaded, total}), wasm (where the .wasm is, for hosts that move it), warmup, signal.
+ * onProgress({loaded, total}), wasm (where the .wasm is, for hosts that move it), packageUrl (where a
+ * bundled app serves a copy of the package, for the worker and the threaded build), warmup, signal.
  */
 export async function load(options = {}) {
   const { modelUrl, modelBytes, labels, labelsUrl, threads, worker, float = false, onProgress, wasm,
-    warmup = true, signal } = options;
+    packageUrl, warmup = true, signal } = options;
   const settled = await Promise.allSettled([
     modelFiles(modelUrl, modelBytes, onProgress, signal),
     labelsUrl === undefined ? labels : fetchText(labelsUrl, signal),
-    startEngine({ threads, worker, wasm }),
+    startEngine({ threads, worker, wasm, packageUrl }),
   ]);
   const failed = settled.find((s) => s.status === 'rejected');
   const [files, labelText, engine] = settled.map((s) => s.value);

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 unset RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
 
 copy_build() { # from, to
+  # wasm-pack's own .gitignore ("*") would hide the build from npm pack; the repo's .gitignore covers it.
+  rm -f "$1/.gitignore"
   rm -rf "$2"
   mkdir -p "$2"
   cp "$1"/mobilenet_wasm.js "$1"/mobilenet_wasm_bg.wasm "$1"/mobilenet_wasm.d.ts "$2"/

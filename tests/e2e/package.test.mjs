@@ -1,11 +1,12 @@
-// The npm package as a web developer meets it: `npm pack`, installed from the tarball into a fresh
-// Vite 7 app made here, built, served by `vite preview`, and classifying cat.bmp in headless Chromium
-// (single-thread build: the preview server sends no COOP/COEP). Offline: the tarball has no
-// dependencies, and Vite is this repo's devDependency (installed by set-up), used through its API.
+// The npm package as a web developer meets it: `npm pack`, installed from the tarball into fresh Vite 7
+// apps made here, built, served by `vite preview`, and classifying cat.bmp in headless Chromium: one app
+// as installed (single-thread build), one with COOP/COEP set in its Vite config and the package copied to
+// public/ so the threaded build and its workers can load. Offline: the tarball has no dependencies, and
+// Vite is this repo's devDependency (installed by set-up), used through its API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,12 +14,12 @@ import { build, preview } from 'vite';
 import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, SHARED, browser } from './helpers.mjs';
 
 const MODEL = 'mobilenet_v1_0.25_128_quant.tflite';
-let app, server, b;
+let app, server, threadedApp, threadedServer, b;
 
-const MAIN_JS = `
+const MAIN_JS = (options) => `
 import { load, InputError } from 'mobilenet-wasm';
 
-const model = await load({ modelUrl: '/${MODEL}' });
+const model = await load({ modelUrl: '/${MODEL}', ${options} });
 const img = new Image();
 img.src = '/cat.bmp';
 await img.decode();
@@ -33,11 +34,11 @@ const again = await model.classify(img, 1); // still usable after the error
 document.body.dataset.result = JSON.stringify({ top, inputError, again, build: model.build });
 `;
 
-function makeApp(tarball) {
+function makeApp(tarball, options) {
   const dir = mkdtempSync(join(tmpdir(), 'mnw-vite-app-'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title><link rel="icon" href="data:,"><script type="module" src="/main.js"></script>');
-  writeFileSync(join(dir, 'main.js'), MAIN_JS);
+  writeFileSync(join(dir, 'main.js'), MAIN_JS(options));
   mkdirSync(join(dir, 'public'));
   copyFileSync(join(SHARED, 'models', MODEL), join(dir, 'public', MODEL));
   copyFileSync(CAT_BMP, join(dir, 'public', 'cat.bmp'));
@@ -45,19 +46,44 @@ function makeApp(tarball) {
   return dir;
 }
 
+// What the README tells Vite users who want threads: isolation headers, and the package's files served as
+// they are (the worker and the threaded build load by URL at run time, which bundlers do not follow).
+const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+function servePackageCopy(dir) {
+  cpSync(join(dir, 'node_modules', 'mobilenet-wasm'), join(dir, 'public', 'mobilenet-wasm'), { recursive: true });
+}
+
+async function buildAndPreview(dir, headers) {
+  const config = { root: dir, logLevel: 'warn', configFile: false, server: { headers }, preview: { headers } };
+  await build(config);
+  return preview({ ...config, preview: { ...config.preview, host: '127.0.0.1', port: 0, strictPort: false } });
+}
+
+async function resultOf(vite) {
+  const url = vite.resolvedUrls.local[0];
+  const { page } = b;
+  await page.goto(url);
+  await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
+  return JSON.parse(await page.getAttribute('body', 'data-result'));
+}
+
 before(async () => {
   const packDir = mkdtempSync(join(tmpdir(), 'mnw-pack-'));
   const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8' }).trim();
-  app = makeApp(join(packDir, name.split('\n').pop()));
-  await build({ root: app, logLevel: 'warn', configFile: false });
-  server = await preview({ root: app, configFile: false, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const tarball = join(packDir, name.split('\n').pop());
+  app = makeApp(tarball, 'warmup: true');
+  server = await buildAndPreview(app, {});
+  threadedApp = makeApp(tarball, "threads: 2, packageUrl: '/mobilenet-wasm/'");
+  servePackageCopy(threadedApp);
+  threadedServer = await buildAndPreview(threadedApp, ISOLATED);
   b = await browser();
 });
 
 after(async () => {
   await b?.context.close();
   await server?.close();
-  if (app) rmSync(app, { recursive: true, force: true });
+  await threadedServer?.close();
+  for (const dir of [app, threadedApp]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('the tarball holds only what a consumer needs', () => {
@@ -68,10 +94,7 @@ test('the tarball holds only what a consumer needs', () => {
 });
 
 test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => {
-  const { page } = b;
-  await page.goto(server.resolvedUrls.local[0]);
-  await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30_000 });
-  const result = JSON.parse(await page.getAttribute('body', 'data-result'));
+  const result = await resultOf(server);
   assert.match(result.top[0].className, CAT_CLASSES);
   assert.equal(result.top.length, 3);
   assert.deepEqual(Object.keys(result.top[0]).sort(), ['className', 'index', 'probability']);
@@ -88,4 +111,13 @@ test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => 
   t.diagnostic(`gzipped: ${sizes.map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KiB`).join(', ')}; total ${(total / 1024).toFixed(1)} KiB`);
   assert.ok(total < 150 * 1024, `${total} bytes gzipped`);
   writeFileSync(join(ARTIFACTS, 'package-size.txt'), `${sizes.map(([f, n]) => `${f}\t${n}`).join('\n')}\ntotal\t${total}\n`);
+});
+
+test('a cross-origin isolated Vite 7 app runs the threaded build on 2 workers', async () => {
+  const result = await resultOf(threadedServer);
+  assert.match(result.top[0].className, CAT_CLASSES);
+  assert.deepEqual(result.build, { name: 'threads', threads: 2, worker: true, note: '' });
+  assert.equal(result.inputError, 'InputError');
+  assert.deepEqual(b.outside, []);
+  assert.deepEqual(b.errors, []);
 });
