@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::inspect;
 use crate::preprocess::PixelFormat;
 use crate::tflite::import::Precision;
+use js_sys::Reflect;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -57,10 +58,25 @@ pub fn convention() -> String {
     inspect::CONVENTION.to_string()
 }
 
-/// Which kernel family this build runs ("scalar" until the SIMD kernels land).
+/// Which kernel family this build runs by default ("simd128" on SIMD builds, else "scalar").
 #[wasm_bindgen(js_name = kernelName)]
 pub fn kernel_name() -> String {
     crate::kernels::best().name.to_string()
+}
+
+/// Every kernel family this build has, the scalar reference first.
+#[wasm_bindgen(js_name = kernelFamilies)]
+pub fn kernel_families() -> Vec<String> {
+    crate::kernels::all().iter().map(|k| k.name.to_string()).collect()
+}
+
+/// `performance.now` (µs resolution where `Date.now` only has ms), looked up once.
+fn performance_now() -> Result<impl Fn() -> f64, JsError> {
+    let lookup = |obj: &JsValue, key: &str| Reflect::get(obj, &JsValue::from_str(key)).ok();
+    let perf = lookup(&js_sys::global(), "performance").ok_or_else(|| JsError::new("no performance object"))?;
+    let now: js_sys::Function =
+        lookup(&perf, "now").and_then(|f| f.dyn_into().ok()).ok_or_else(|| JsError::new("no performance.now"))?;
+    Ok(move || now.call0(&perf).ok().and_then(|v| v.as_f64()).unwrap_or(f64::NAN))
 }
 
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
@@ -186,6 +202,25 @@ impl Model {
     #[wasm_bindgen(js_name = runTo)]
     pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsError> {
         Ok(self.float_plan()?.run_to(input, end_point).map_err(js_error)?.to_vec())
+    }
+
+    /// Switches a float model to another kernel family (one of `kernelFamilies()`).
+    #[wasm_bindgen(js_name = useKernels)]
+    pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
+        let set = crate::kernels::named(name)
+            .ok_or_else(|| js_error(Error::config(format!("no kernel family {name:?} in this build"))))?;
+        self.float_plan()?.set_kernels(set);
+        Ok(())
+    }
+
+    /// Runs a float input once and returns each layer's time in ms, in the order of `inspect().layers`
+    /// — float models only.
+    pub fn profile(&mut self, input: &[f32]) -> Result<Vec<f64>, JsError> {
+        let now = performance_now()?;
+        let plan = self.float_plan()?;
+        let mut times = vec![0.0; plan.layers().count()];
+        plan.profile(input, &now, &mut times).map_err(js_error)?;
+        Ok(times)
     }
 
     /// The inspector report of this model's configuration.
