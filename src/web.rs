@@ -64,7 +64,7 @@ pub fn convention() -> String {
     inspect::CONVENTION.to_string()
 }
 
-/// Which kernel family this build runs.
+/// Which kernel family this build runs by default ("simd128" on SIMD builds, else "scalar").
 #[wasm_bindgen(js_name = kernelName)]
 pub fn kernel_name() -> String {
     crate::kernels::best().name.to_string()
@@ -81,6 +81,12 @@ pub fn thread_count() -> usize {
     return rayon::current_num_threads();
     #[cfg(not(feature = "threads"))]
     1
+}
+
+/// Every kernel family this build has, the scalar reference first.
+#[wasm_bindgen(js_name = kernelFamilies)]
+pub fn kernel_families() -> Vec<String> {
+    crate::kernels::all().iter().map(|k| k.name.to_string()).collect()
 }
 
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
@@ -228,6 +234,25 @@ impl Model {
     pub fn profile_raw(&mut self, input: &[u8]) -> Result<JsValue, JsError> {
         let times = self.classifier.profile_raw(input, &performance_now).map_err(js_error)?;
         to_js(&times)
+    }
+
+    /// Switches a float model to another kernel family (one of `kernelFamilies()`).
+    #[wasm_bindgen(js_name = useKernels)]
+    pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
+        let set = crate::kernels::named(name)
+            .ok_or_else(|| js_error(Error::config(format!("no kernel family {name:?} in this build"))))?;
+        self.float_plan()?.set_kernels(set);
+        Ok(())
+    }
+
+    /// Runs a float input once and returns each layer's time in ms, in the order of `inspect().layers`
+    /// — float models only.
+    #[wasm_bindgen(js_name = profileFloat)]
+    pub fn profile_float(&mut self, input: &[f32]) -> Result<Vec<f64>, JsError> {
+        let plan = self.float_plan()?;
+        let mut times = vec![0.0; plan.layers().count()];
+        plan.profile(input, &performance_now, &mut times).map_err(js_error)?;
+        Ok(times)
     }
 
     /// The inspector report of this model's configuration.

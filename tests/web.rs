@@ -104,3 +104,23 @@ fn profile_times_every_layer_in_the_browser() {
     assert!(times.iter().all(|t| get(&t, &["ms"]).as_f64().is_some_and(|ms| ms >= 0.0)));
     assert!(m.profile_raw(&input[1..]).is_err());
 }
+
+#[wasm_bindgen_test]
+fn kernel_families_switch_and_profile_in_the_browser() {
+    assert_eq!(web::kernel_families(), ["scalar", "simd128"]);
+    assert_eq!(web::kernel_name(), "simd128");
+    let mut m = web::Model::seeded(0.25, 64, 3, None).unwrap_or_else(|_| panic!("seeded"));
+    assert_eq!(m.kernels(), "simd128");
+    let input: Vec<f32> = (0..64 * 64 * 3).map(|i| ((i % 97) as f32) / 48.5 - 1.0).collect();
+    let simd = m.run(&input).unwrap_or_else(|_| panic!("run"));
+    m.use_kernels("scalar").unwrap_or_else(|_| panic!("scalar"));
+    assert_eq!(m.kernels(), "scalar");
+    let scalar = m.run(&input).unwrap_or_else(|_| panic!("run"));
+    // Same summation order in both families: the same bits.
+    assert_eq!(simd, scalar);
+    assert!(m.use_kernels("nope").is_err());
+    let times = m.profile_float(&input).unwrap_or_else(|_| panic!("profile"));
+    assert_eq!(times.len(), 29);
+    assert!(times.iter().all(|t| t.is_finite() && *t >= 0.0));
+    assert!(m.profile_float(&[0.0; 3]).is_err());
+}

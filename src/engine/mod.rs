@@ -94,8 +94,13 @@ impl Plan {
 
     /// Runs on another kernel family (tests compare families on the same plan).
     pub fn with_kernels(mut self, kernels: &'static KernelSet) -> Plan {
-        self.kernels = kernels;
+        self.set_kernels(kernels);
         self
+    }
+
+    /// Switches kernel family in place: every family reads the same packed weights.
+    pub fn set_kernels(&mut self, kernels: &'static KernelSet) {
+        self.kernels = kernels;
     }
 
     /// How [`Plan::run_pixels`] maps bytes to inputs (default: [-1, 1], as the TF checkpoints).

@@ -8,6 +8,8 @@
 pub mod pack;
 pub mod quant;
 pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd128;
 
 use crate::arch::Hwc;
 pub use pack::{PackedConv, PackedDepthwise, PackedPointwise};
@@ -61,12 +63,24 @@ pub struct KernelSet {
     pub global_avg_pool: GlobalAvgPoolFn,
 }
 
-/// The fastest set this build has.
+/// The fastest set this build has: SIMD128 on wasm builds with `+simd128`, scalar elsewhere.
 pub fn best() -> &'static KernelSet {
-    &scalar::SCALAR
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return &simd128::SIMD128;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    return &scalar::SCALAR;
 }
 
 /// Every set this build can run, the reference first; kernel tests check each against the reference ops.
 pub fn all() -> Vec<&'static KernelSet> {
-    vec![&scalar::SCALAR]
+    vec![
+        &scalar::SCALAR,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        &simd128::SIMD128,
+    ]
+}
+
+/// The set called `name` ("scalar", "simd128"), if this build has it.
+pub fn named(name: &str) -> Option<&'static KernelSet> {
+    all().into_iter().find(|k| k.name == name)
 }

@@ -4,33 +4,75 @@ use crate::error::Error;
 use crate::quant::QuantizedMultiplier;
 use crate::tensor::Tensor;
 
-/// Full conv weights as [kh][kw][in][out] (TF's HWIO, output channels innermost so the kernel
-/// streams them) plus one bias per output channel.
+/// Output channels per packed block: two f32x4, the width of every SIMD tile.
+pub const BLOCK: usize = 8;
+
+/// Weights that give each of `channels` output channels `rows` inputs, in blocks of [`BLOCK`] channels
+/// (XNNPACK's layout): each block holds its BLOCK biases, then `rows` rows of BLOCK weights, so a tile
+/// streams one block front to back. The last block is zero-padded, which lets SIMD kernels load whole
+/// vectors of weights past the last channel; they still never read or write activations past it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocked {
+    pub rows: usize,
+    pub channels: usize,
+    pub data: Vec<f32>,
+}
+
+impl Blocked {
+    /// From weights laid out [row][channel] (TF's layouts flattened) and one bias per channel.
+    fn pack(rows: usize, channels: usize, weights: &[f32], bias: &[f32]) -> Blocked {
+        debug_assert_eq!((weights.len(), bias.len()), (rows * channels, channels));
+        let mut data = vec![0.0; channels.div_ceil(BLOCK) * (rows + 1) * BLOCK];
+        for (b, block) in data.chunks_exact_mut((rows + 1) * BLOCK).enumerate() {
+            let cols = b * BLOCK..channels.min((b + 1) * BLOCK);
+            let n = cols.len();
+            block[..n].copy_from_slice(&bias[cols.clone()]);
+            for (r, dst) in block[BLOCK..].chunks_exact_mut(BLOCK).enumerate() {
+                dst[..n].copy_from_slice(&weights[r * channels..][cols.clone()]);
+            }
+        }
+        Blocked { rows, channels, data }
+    }
+
+    /// Floats per block: BLOCK biases and `rows` rows of BLOCK weights.
+    pub fn block_len(&self) -> usize {
+        (self.rows + 1) * BLOCK
+    }
+
+    /// The blocks in channel order; block b covers channels b·BLOCK .. min((b+1)·BLOCK, channels).
+    pub fn blocks(&self) -> std::slice::ChunksExact<'_, f32> {
+        self.data.chunks_exact(self.block_len())
+    }
+}
+
+/// Full conv weights: rows are (ky, kx, in) in TF's HWIO order, so one tap's input channels are
+/// consecutive rows of each block. `zero_pixel` is `in_channels` zeros that SIMD kernels read instead of
+/// out-of-bounds input pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedConv {
     pub kernel: usize,
     pub in_channels: usize,
     pub out_channels: usize,
-    pub weights: Vec<f32>,
-    pub bias: Vec<f32>,
+    pub weights: Blocked,
+    pub zero_pixel: Vec<f32>,
 }
 
-/// Depthwise weights as [tap = ky·k + kx][channel], so one tap covers all channels contiguously.
+/// Depthwise weights: rows are the taps (ky·k + kx). `zero_pixel` is `channels` zeros that SIMD kernels
+/// read instead of out-of-bounds input pixels, so padding needs no branch in their inner loop.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedDepthwise {
     pub kernel: usize,
     pub channels: usize,
-    pub weights: Vec<f32>,
-    pub bias: Vec<f32>,
+    pub weights: Blocked,
+    pub zero_pixel: Vec<f32>,
 }
 
-/// 1x1 weights as [in][out]: each input channel scales one contiguous row of outputs.
+/// 1x1 weights: rows are the input channels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedPointwise {
     pub in_channels: usize,
     pub out_channels: usize,
-    pub weights: Vec<f32>,
-    pub bias: Vec<f32>,
+    pub weights: Blocked,
 }
 
 fn bias_or_zeros(bias: &[f32], n: usize) -> Result<Vec<f32>, Error> {
@@ -53,13 +95,9 @@ fn square_kernel(filter: &Tensor) -> Result<usize, Error> {
 pub fn conv(filter: &Tensor, bias: &[f32]) -> Result<PackedConv, Error> {
     let kernel = square_kernel(filter)?;
     let [_, _, cin, cout] = filter.shape.0;
-    Ok(PackedConv {
-        kernel,
-        in_channels: cin,
-        out_channels: cout,
-        weights: filter.data.clone(),
-        bias: bias_or_zeros(bias, cout)?,
-    })
+    let bias = bias_or_zeros(bias, cout)?;
+    let weights = Blocked::pack(kernel * kernel * cin, cout, &filter.data, &bias);
+    Ok(PackedConv { kernel, in_channels: cin, out_channels: cout, weights, zero_pixel: vec![0.0; cin] })
 }
 
 /// From a TF depthwise filter [k, k, channels, 1].
@@ -69,8 +107,10 @@ pub fn depthwise(filter: &Tensor, bias: &[f32]) -> Result<PackedDepthwise, Error
     if mult != 1 {
         return Err(Error::shape(format!("the engine's depthwise kernel takes depth_multiplier 1, got {mult}")));
     }
+    let bias = bias_or_zeros(bias, c)?;
     // [kh, kw, c, 1] flattened is already [tap][channel].
-    Ok(PackedDepthwise { kernel, channels: c, weights: filter.data.clone(), bias: bias_or_zeros(bias, c)? })
+    let weights = Blocked::pack(kernel * kernel, c, &filter.data, &bias);
+    Ok(PackedDepthwise { kernel, channels: c, weights, zero_pixel: vec![0.0; c] })
 }
 
 /// From a TF 1x1 filter [1, 1, in, out].
@@ -79,12 +119,9 @@ pub fn pointwise(filter: &Tensor, bias: &[f32]) -> Result<PackedPointwise, Error
     if (kh, kw) != (1, 1) {
         return Err(Error::shape(format!("pointwise filter must be 1x1, got {}", filter.shape)));
     }
-    Ok(PackedPointwise {
-        in_channels: cin,
-        out_channels: cout,
-        weights: filter.data.clone(),
-        bias: bias_or_zeros(bias, cout)?,
-    })
+    let bias = bias_or_zeros(bias, cout)?;
+    let weights = Blocked::pack(cin, cout, &filter.data, &bias);
+    Ok(PackedPointwise { in_channels: cin, out_channels: cout, weights })
 }
 
 /// How a quantized layer turns its int32 accumulators back into uint8: one multiplier per output
@@ -107,7 +144,7 @@ impl Requantize {
     }
 }
 
-/// Quantized full conv: weights minus their zero point, [kh][kw][in][out] like [`PackedConv`].
+/// Quantized full conv: weights minus their zero point, in TF's [kh][kw][in][out] order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedConvQ {
     pub kernel: usize,
@@ -118,7 +155,7 @@ pub struct PackedConvQ {
     pub requantize: Requantize,
 }
 
-/// Quantized depthwise conv: [tap][channel] like [`PackedDepthwise`].
+/// Quantized depthwise conv: [tap][channel].
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedDepthwiseQ {
     pub kernel: usize,
@@ -128,7 +165,7 @@ pub struct PackedDepthwiseQ {
     pub requantize: Requantize,
 }
 
-/// Quantized 1x1 conv: [in][out] like [`PackedPointwise`].
+/// Quantized 1x1 conv: [in][out].
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedPointwiseQ {
     pub in_channels: usize,

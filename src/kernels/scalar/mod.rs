@@ -11,7 +11,8 @@ pub use depthwise::depthwise;
 pub use pointwise::pointwise;
 pub use pool::global_avg_pool;
 
-use super::KernelSet;
+use super::pack::BLOCK;
+use super::{Clamp, KernelSet};
 
 pub static SCALAR: KernelSet = KernelSet { name: "scalar", conv, depthwise, pointwise, global_avg_pool };
 
@@ -19,4 +20,30 @@ pub static SCALAR: KernelSet = KernelSet { name: "scalar", conv, depthwise, poin
 #[inline(always)]
 pub(crate) fn source(o: usize, k: usize, stride: usize, rate: usize, pad: usize, size: usize) -> Option<usize> {
     (o * stride + k * rate).checked_sub(pad).filter(|&i| i < size)
+}
+
+/// A packed block's biases: where each output's sum starts.
+#[inline(always)]
+fn bias(block: &[f32]) -> [f32; BLOCK] {
+    let mut acc = [0.0; BLOCK];
+    acc.copy_from_slice(&block[..BLOCK]);
+    acc
+}
+
+/// Row `r` of a packed block's weights (after its biases).
+#[inline(always)]
+fn row(block: &[f32], r: usize) -> &[f32] {
+    &block[(r + 1) * BLOCK..][..BLOCK]
+}
+
+/// acc += x·w, lane by lane.
+#[inline(always)]
+fn madd(acc: &mut [f32; BLOCK], x: f32, w: &[f32]) {
+    acc.iter_mut().zip(w).for_each(|(a, w)| *a += x * w);
+}
+
+/// Writes the block's real channels (`out` may be shorter than a block), clamped.
+#[inline(always)]
+fn store(out: &mut [f32], acc: &[f32; BLOCK], clamp: Clamp) {
+    out.iter_mut().zip(acc).for_each(|(o, a)| *o = clamp.apply(*a));
 }

@@ -1,0 +1,59 @@
+//! The register tile the pointwise GEMM and the stem conv share: R rows (pixels) x 8 output channels in
+//! 2·R f32x4 accumulators, fed one input channel at a time by broadcasting each row's input value
+//! (`v128.load32_splat`, one `vbroadcastss` from memory on x86) against the block's two weight vectors.
+
+use super::{madd, store8, Bounds};
+use crate::kernels::pack::BLOCK;
+use core::arch::wasm32::*;
+
+pub(super) struct Tile<const R: usize> {
+    lo: [v128; R],
+    hi: [v128; R],
+}
+
+impl<const R: usize> Tile<R> {
+    /// Every row starts from the biases at the head of a packed block.
+    ///
+    /// # Safety
+    /// `block` must be readable for 8 floats.
+    #[inline(always)]
+    pub(super) unsafe fn new(block: *const f32) -> Self {
+        // SAFETY: the caller's promise.
+        unsafe { Tile { lo: [v128_load(block.cast()); R], hi: [v128_load(block.add(4).cast()); R] } }
+    }
+
+    /// acc[r] += Σ_{i < k} a[r][i]·w[i], where w[i] is the i-th row of 8 weights; returns `w` past them.
+    ///
+    /// # Safety
+    /// Each `a[r]` must be readable for `k` floats and `w` for `k`·8.
+    #[inline(always)]
+    pub(super) unsafe fn madd_rows(&mut self, a: [*const f32; R], k: usize, w: *const f32) -> *const f32 {
+        let (mut a, mut w) = (a, w);
+        // SAFETY: `i < k` bounds every offset as the caller promised.
+        unsafe {
+            for _ in 0..k {
+                let (w0, w1) = (v128_load(w.cast()), v128_load(w.add(4).cast()));
+                for ((a, lo), hi) in a.iter_mut().zip(&mut self.lo).zip(&mut self.hi) {
+                    let x = v128_load32_splat(a.cast());
+                    *lo = madd(*lo, x, w0);
+                    *hi = madd(*hi, x, w1);
+                    *a = a.add(1);
+                }
+                w = w.add(BLOCK);
+            }
+        }
+        w
+    }
+
+    /// Clamps and stores the first `nc` (≤ 8) channels of row r at `c[r]`.
+    ///
+    /// # Safety
+    /// Each `c[r]` must be writable for `nc` floats.
+    #[inline(always)]
+    pub(super) unsafe fn store(&self, c: [*mut f32; R], nc: usize, bounds: Bounds) {
+        for ((c, lo), hi) in c.into_iter().zip(self.lo).zip(self.hi) {
+            // SAFETY: the caller's promise.
+            unsafe { store8(c, bounds.apply(lo), bounds.apply(hi), nc) };
+        }
+    }
+}
