@@ -64,6 +64,8 @@ export function prepareSite(floatConfigs) {
   };
   link(join(ROOT, 'bench/page'), 'bench');
   link(join(ROOT, 'www/pkg'), 'pkg');
+  // The threaded build, when scripts/build.sh made it (the 2-thread rows of ours need it).
+  if (existsSync(join(ROOT, 'www/pkg-threads'))) link(join(ROOT, 'www/pkg-threads'), 'pkg-threads');
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist'), 'peers/tfjs-core');
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), 'peers/tfjs-wasm');
   link(join(ROOT, 'node_modules/onnxruntime-web/dist'), 'peers/ort');

@@ -1,19 +1,22 @@
 // Our engine: the wasm package from scripts/build.sh. Float rows run the seeded network from its own
 // weights (the peers get the same numbers through the exported manifest); uint8 rows run the
 // official TFLite models on the integer path.
-import init, * as pkg from '/pkg/mobilenet_wasm.js';
+let pkg;
 
 /**
- * Null when this build cannot run `threads` threads. A threaded build (wasm-bindgen-rayon) exports
- * initThreadPool and plugs in here, sized to each row's thread count (one page per count); the
- * single-threaded build runs only 1.
+ * Null when no build of ours can run `threads` threads. One thread runs the SIMD build (/pkg); more run
+ * the threaded build (/pkg-threads, wasm-bindgen-rayon) with a pool sized to the row (one page per count).
  */
 export async function start(threads) {
-  await init();
-  const threaded = typeof pkg.initThreadPool === 'function';
-  if (threaded) await pkg.initThreadPool(threads);
-  else if (threads > 1) return null;
-  return { detail: `${threaded ? 'threaded' : 'single-threaded'} build, kernels: ${pkg.kernelName()}`, load };
+  const dir = threads > 1 ? '/pkg-threads' : '/pkg';
+  try {
+    pkg = await import(`${dir}/mobilenet_wasm.js`);
+  } catch {
+    return null; // no threaded build here
+  }
+  await pkg.default();
+  if (threads > 1) await pkg.initThreadPool(threads);
+  return { detail: `${threads > 1 ? `threaded build × ${pkg.threadCount()}` : 'SIMD build'}, kernels: ${pkg.kernelName()}`, load };
 }
 
 function load(cfg, assets) {
