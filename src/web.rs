@@ -57,6 +57,13 @@ pub fn convention() -> String {
     inspect::CONVENTION.to_string()
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The page's (or worker's) clock, in ms.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
 /// Which kernel family this build runs.
 #[wasm_bindgen(js_name = kernelName)]
 pub fn kernel_name() -> String {
@@ -200,6 +207,33 @@ impl Model {
     #[wasm_bindgen(js_name = runTo)]
     pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsError> {
         Ok(self.float_plan()?.run_to(input, end_point).map_err(js_error)?.to_vec())
+    }
+
+    /// Switches a quantized model to another integer kernel family by name (`"scalar-u8"`, `"simd128-u8"`: see
+    /// `kernels`), to compare them on the same weights.
+    #[wasm_bindgen(js_name = useKernels)]
+    pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
+        let set = crate::kernels::quant::all().into_iter().find(|k| k.name == name);
+        match (self.classifier.runner_mut(), set) {
+            (Runner::Quantized(p), Some(set)) => {
+                p.set_kernels(set);
+                Ok(())
+            }
+            (Runner::Quantized(_), None) => Err(js_error(Error::shape(format!("no quantized kernel family {name:?}")))),
+            (Runner::Float(_), _) => Err(js_error(Error::shape("kernel families can be chosen for quantized models"))),
+        }
+    }
+
+    /// One run on the raw input tensor of a quantized model, returning each layer's time in ms
+    /// (`performance.now()`), in the order of `inspect().layers`.
+    #[wasm_bindgen(js_name = profileRaw)]
+    pub fn profile_raw(&mut self, input: &[u8]) -> Result<Vec<f64>, JsError> {
+        let Runner::Quantized(p) = self.classifier.runner_mut() else {
+            return Err(js_error(Error::shape("profileRaw takes a quantized model")));
+        };
+        let mut times = vec![0.0; p.layers().count()];
+        p.profile(input, &performance_now, &mut times).map_err(js_error)?;
+        Ok(times)
     }
 
     /// The inspector report of this model's configuration.

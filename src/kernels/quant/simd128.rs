@@ -1,0 +1,31 @@
+//! SIMD128 integer kernels, equal byte for byte to [`super::scalar`]: the same int32 sums (input zero points folded
+//! into the biases at pack time, so inner loops multiply raw bytes) and TFLite's requantization on 4 lanes at once.
+//! Layouts come from [`crate::kernels::pack`] (`PointwiseQLanes`, `DepthwiseQLanes`, `RequantLanes`).
+//!
+//! The hot loops read with raw pointers: each kernel checks its slices against its shape once, on entry, and every
+//! load below stays inside what those checks cover (see the SAFETY comments).
+
+mod conv;
+mod depthwise;
+mod pointwise;
+mod requant;
+
+use super::{scalar, QuantKernelSet};
+use crate::kernels::pack::RequantLanes;
+
+pub static SIMD128_Q: QuantKernelSet = QuantKernelSet {
+    name: "simd128-u8",
+    conv: conv::conv,
+    depthwise: depthwise::depthwise,
+    pointwise: pointwise::pointwise,
+    // One add per input byte: the scalar loop is cheap next to the layers around it.
+    global_avg_pool: scalar::global_avg_pool,
+};
+
+/// The vector requantization of channels 4·quad .. 4·quad + 4, without zero point or clamp: equal to
+/// [`crate::quant::QuantizedMultiplier::apply`] lane by lane (tests compare the two in the browser).
+pub fn multiply_lanes(r: &RequantLanes, quad: usize, acc: [i32; 4]) -> [i32; 4] {
+    use core::arch::wasm32::*;
+    let v = requant::multiply(i32x4(acc[0], acc[1], acc[2], acc[3]), &r.quads[quad], r.uniform_right);
+    [i32x4_extract_lane::<0>(v), i32x4_extract_lane::<1>(v), i32x4_extract_lane::<2>(v), i32x4_extract_lane::<3>(v)]
+}

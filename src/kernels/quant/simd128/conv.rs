@@ -1,0 +1,50 @@
+//! The full convolution (MobileNet's stem, 3x3/2 over 3 channels): each output pixel's k·k·in patch is gathered
+//! into a small buffer (padding as the input zero point, which the folded bias cancels) and run through the 1x1
+//! GEMM, so the output channels are the vector lanes.
+
+use super::pointwise::{gemm, Rows};
+use crate::kernels::pack::PackedConvQ;
+use crate::kernels::quant::scalar;
+use crate::kernels::scalar::source;
+use crate::kernels::Geometry;
+
+/// Largest patch (k·k·in bytes) gathered on the stack; larger convs run the scalar loop.
+const MAX_PATCH: usize = 128;
+/// Output pixels gathered per GEMM call: one register tile.
+const PIXELS: usize = 4;
+
+pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
+    let patch = p.lanes.in_channels;
+    if patch == 0 || patch > MAX_PATCH {
+        return scalar::conv(g, p, input, output);
+    }
+    assert_eq!((g.input.c, g.output.c), (p.in_channels, p.out_channels));
+    let cout = p.out_channels;
+    // RequantLanes::new checked that the zero point is a byte.
+    let zero = p.requantize.input_zero_point as u8;
+    let mut patches = [0u8; PIXELS * MAX_PATCH];
+    for oy in 0..g.output.h {
+        for x0 in (0..g.output.w).step_by(PIXELS) {
+            let n = PIXELS.min(g.output.w - x0);
+            for (j, dst) in patches.chunks_exact_mut(patch).take(n).enumerate() {
+                gather(g, p, input, (oy, x0 + j), zero, dst);
+            }
+            let at = (oy * g.output.w + x0) * cout;
+            gemm(&p.lanes, Rows::new(&patches[..n * patch], patch), n, &mut output[at..at + n * cout]);
+        }
+    }
+}
+
+/// The patch of output pixel (oy, ox) in [ky][kx][in] order, the rows of the packed weight matrix.
+fn gather(g: &Geometry, p: &PackedConvQ, input: &[u8], (oy, ox): (usize, usize), zero: u8, dst: &mut [u8]) {
+    let (k, cin) = (p.kernel, p.in_channels);
+    for (ky, row) in dst.chunks_exact_mut(k * cin).enumerate() {
+        let iy = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h);
+        for (kx, d) in row.chunks_exact_mut(cin).enumerate() {
+            match (iy, source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w)) {
+                (Some(iy), Some(ix)) => d.copy_from_slice(&input[(iy * g.input.w + ix) * cin..][..cin]),
+                _ => d.fill(zero),
+            }
+        }
+    }
+}
