@@ -3,7 +3,7 @@
 // --warmup untimed ones, plus ms and GMAC/s per layer type (medians of profiled runs).
 //
 //   wasm-pack build --target web --release --out-dir pkg --no-pack
-//   NODE_PATH=/path/to/node_modules node scripts/bench-quant.mjs [--runs 30] [--warmup 5]
+//   NODE_PATH=/path/to/node_modules node scripts/bench-quant.mjs [--runs 30] [--warmup 5] [--layers] [--simd-only]
 //
 // Needs playwright-core (found through NODE_PATH), /usr/bin/chromium and the models in $MOBILENET_SHARED (../shared).
 import { spawn } from 'node:child_process';
@@ -20,7 +20,9 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const options = { runs: arg('runs', 30), warmup: arg('warmup', 5) };
+const families = process.argv.includes('--simd-only') ? ['simd128-u8'] : ['scalar-u8', 'simd128-u8'];
+const options = { runs: arg('runs', 30), warmup: arg('warmup', 5), families };
+const showLayers = process.argv.includes('--layers');
 
 // The served root: the page, the package and the shared data, linked (serve.mjs follows links).
 const root = mkdtempSync(join(tmpdir(), 'bench-quant-'));
@@ -68,7 +70,11 @@ function print(results) {
       console.log(`  ${k.name.padEnd(11)} median ${k.median.toFixed(2)} ms  p90 ${k.p90.toFixed(2)} ms  ` +
         `${(r.macs / k.median / 1e6).toFixed(1)} GMAC/s  output ${k.exact ? 'equals the reference' : 'DIFFERS'}`);
       console.log(`  ${''.padEnd(11)} ${ops}`);
+      if (!showLayers) continue;
+      for (const l of k.layers) {
+        const rate = l.ms > 0 ? (l.macs / l.ms / 1e6).toFixed(1) : '-';
+        console.log(`    ${l.name.padEnd(24)} ${l.ms.toFixed(3).padStart(7)} ms ${rate.padStart(6)} GMAC/s`);
+      }
     }
   }
-  console.log(`\n${JSON.stringify(results)}`);
 }

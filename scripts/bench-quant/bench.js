@@ -8,7 +8,7 @@ const MODELS = [
   { name: '1.0/224', files: ['mobilenet_v1_1.0_224_quant_embedding_extractor.tflite',
     'mobilenet_v1_1.0_224_quant_head.tflite'], input: 'cat_224.rgb', reference: 'mobilenet_v1_1.0_224_quant_cat.u8' },
 ];
-const FAMILIES = ['scalar-u8', 'simd128-u8'];
+
 
 const bytes = async (path) => new Uint8Array(await (await fetch(path)).arrayBuffer());
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.round((xs.length - 1) * q)];
@@ -24,17 +24,22 @@ function timeRuns(model, input, { runs, warmup }) {
   return times;
 }
 
-/// Median ms per layer over profiled runs, summed by layer type.
-function byType(model, input, layers, samples) {
+/// Median ms per layer over profiled runs.
+function perLayer(model, input, layers, samples) {
   const per = layers.map(() => []);
   for (let i = 0; i < samples; i++) model.profileRaw(input).forEach((t, j) => per[j].push(t));
+  return layers.map((l, j) => ({ name: l.name, op: l.op, macs: l.macs, ms: quantile(per[j], 0.5) }));
+}
+
+/// Layer times summed by layer type.
+function byType(layers) {
   const ops = new Map();
-  layers.forEach((l, j) => {
+  for (const l of layers) {
     const o = ops.get(l.op) ?? { op: l.op, ms: 0, macs: 0 };
-    o.ms += quantile(per[j], 0.5);
+    o.ms += l.ms;
     o.macs += l.macs;
     ops.set(l.op, o);
-  });
+  }
   return [...ops.values()].map((o) => ({ ...o, gmacs: o.macs / o.ms / 1e6 }));
 }
 
@@ -47,16 +52,18 @@ window.bench = async (options) => {
     const want = await bytes(`outputs/${m.reference}`);
     const report = model.inspect();
     const kernels = [];
-    for (const name of FAMILIES) {
+    for (const name of options.families) {
       model.useKernels(name);
       const out = model.runRaw(input);
       const times = timeRuns(model, input, options);
+      const layers = perLayer(model, input, report.layers, 15);
       kernels.push({
+        layers,
         name,
         median: quantile(times, 0.5),
         p90: quantile(times, 0.9),
         exact: out.length === want.length && out.every((v, i) => v === want[i]),
-        ops: byType(model, input, report.layers, 15),
+        ops: byType(layers),
       });
     }
     results.push({ model: m.name, macs: report.totals.macs, kernels });

@@ -116,7 +116,7 @@ pub struct PackedConvQ {
     pub weights: Vec<i16>,
     pub bias: Vec<i32>,
     pub requantize: Requantize,
-    /// The SIMD layout: the k·k·in patch of a pixel is one "input" of a 1x1 conv.
+    /// The SIMD layout: the k·k·in patch of a pixel is one "input" of a 1x1 conv, padded to whole 8-byte steps.
     pub lanes: PointwiseQLanes,
 }
 
@@ -167,7 +167,8 @@ pub fn conv_q(
     if kh != kw {
         return Err(Error::shape(format!("kernel must be square, got {kh}x{kw}")));
     }
-    let lanes = PointwiseQLanes::new(kh * kw * cin, cout, &weights, &bias, &requantize)?;
+    let patch = kh * kw * cin;
+    let lanes = PointwiseQLanes::new(patch, patch.next_multiple_of(8), cout, &weights, &bias, &requantize)?;
     Ok(PackedConvQ { kernel: kh, in_channels: cin, out_channels: cout, weights, bias, requantize, lanes })
 }
 
@@ -199,7 +200,7 @@ pub fn pointwise_q(
     if (kh, kw) != (1, 1) {
         return Err(Error::shape(format!("pointwise filter must be 1x1, got {shape:?}")));
     }
-    let lanes = PointwiseQLanes::new(cin, cout, &weights, &bias, &requantize)?;
+    let lanes = PointwiseQLanes::new(cin, cin, cout, &weights, &bias, &requantize)?;
     Ok(PackedPointwiseQ { in_channels: cin, out_channels: cout, weights, bias, requantize, lanes })
 }
 
@@ -214,6 +215,7 @@ pub const Q_BLOCK: usize = 8;
 /// pair's weights for 4 output channels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PointwiseQLanes {
+    /// Inputs per pixel the kernel reads, including any padding inputs (weight 0).
     pub in_channels: usize,
     pub out_channels: usize,
     /// Input channels rounded up to whole pairs.
@@ -228,9 +230,17 @@ pub struct PointwiseQLanes {
 }
 
 impl PointwiseQLanes {
-    /// From centered weights [in][out]; a conv's [k][k][in][out] is the same matrix with k·k·in inputs.
-    fn new(cin: usize, cout: usize, weights: &[i16], bias: &[i32], r: &Requantize) -> Result<Self, Error> {
-        let (pairs, blocks) = (cin.div_ceil(2), cout.div_ceil(Q_BLOCK));
+    /// From centered weights [in][out]; a conv's [k][k][in][out] is the same matrix with k·k·in inputs. Inputs
+    /// `cin .. padded` get weight 0.
+    fn new(
+        cin: usize,
+        padded: usize,
+        cout: usize,
+        weights: &[i16],
+        bias: &[i32],
+        r: &Requantize,
+    ) -> Result<Self, Error> {
+        let (pairs, blocks) = (padded.div_ceil(2), cout.div_ceil(Q_BLOCK));
         let mut packed = vec![0; blocks * pairs * 2 * Q_BLOCK];
         for i in 0..cin {
             for o in 0..cout {
@@ -239,7 +249,7 @@ impl PointwiseQLanes {
         }
         let sums = (0..cout).map(|o| (0..cin).fold(0i32, |s, i| s.wrapping_add(i32::from(weights[i * cout + o]))));
         Ok(PointwiseQLanes {
-            in_channels: cin,
+            in_channels: padded,
             out_channels: cout,
             pairs,
             weights: packed,
@@ -297,15 +307,16 @@ fn folded_bias(bias: &[i32], sums: impl Iterator<Item = i32>, zero_point: i32, p
     folded
 }
 
-/// [`Requantize`] for 4-lane vectors. wasm shifts every lane by one amount, so per-channel shifts become multiplies:
-/// the left shift by 2^left, the right shift by an unsigned high multiply. A layer whose channels share one right
-/// shift (per-tensor quantization, as the official models) uses the plain vector shift instead.
+/// [`Requantize`] for 4-lane vectors. wasm shifts every lane by one amount, so per-channel shifts become multiplies
+/// ([`RequantQuad`]). A layer whose channels share one multiplier (per-tensor quantization, as in the official
+/// models) keeps it in [`Self::per_tensor`]: kernels then hold every constant in registers and shift plainly.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequantLanes {
     /// One per 4 output channels, padded to whole blocks (padding multiplies by 0).
     pub quads: Vec<RequantQuad>,
-    /// The right shift every channel shares, if they share one.
-    pub uniform_right: Option<u32>,
+    /// (multiplier, left shift, right shift), every shift below 32, when all channels share them and the
+    /// multiplier is not i32::MIN (so the high multiply cannot saturate).
+    pub per_tensor: Option<(i32, u32, u32)>,
     pub output_zero_point: i32,
     pub min: i32,
     pub max: i32,
@@ -339,14 +350,14 @@ impl RequantLanes {
             )));
         }
         let mut lanes: Vec<(i32, u32, u32)> = r.multipliers.iter().map(|&q| normalized(q)).collect();
-        let uniform_right = match lanes.first() {
-            Some(&(_, _, e)) if lanes.iter().any(|l| l.2 != e) => None,
-            first => Some(first.map_or(0, |l| l.2)),
+        let per_tensor = match lanes.first() {
+            Some(&first) if first.0 != i32::MIN && lanes.iter().all(|&l| l == first) => Some(first),
+            _ => None,
         };
-        lanes.resize(padded.max(lanes.len()).next_multiple_of(4), (0, 0, uniform_right.unwrap_or(0)));
+        lanes.resize(padded.max(lanes.len()).next_multiple_of(4), (0, 0, 0));
         Ok(RequantLanes {
             quads: lanes.chunks_exact(4).map(quad).collect(),
-            uniform_right,
+            per_tensor,
             output_zero_point: r.output_zero_point,
             min: r.min,
             max: r.max,
@@ -389,22 +400,35 @@ mod tests {
     use crate::quant::quantize_multiplier;
     use crate::rng::Rng;
 
-    /// The SIMD requantization of lane `j`, in scalar code: the same operations on the same parameters.
-    fn emulate(q: &RequantQuad, j: usize, uniform_right: Option<u32>, acc: i32) -> i32 {
-        let scaled = acc.wrapping_mul(q.left[j]);
-        let sum = i64::from(scaled) * i64::from(q.multiplier[j]) + (1 << 30);
-        let high = ((sum as u64) >> 31) as u32 as i32;
-        let x = if high == i32::MIN { i32::MAX } else { high };
-        let quotient = match uniform_right {
-            Some(e) => x >> e,
-            None if q.keep[j] == -1 => x,
-            None => {
-                let u = u64::from(x as u32 ^ 0x8000_0000);
-                (((u * u64::from(q.pow[j] as u32)) >> 32) as i32).wrapping_sub(q.offset[j])
-            }
-        };
-        let threshold = q.threshold[j] - (x >> 31);
-        quotient + i32::from(x & q.mask[j] > threshold)
+    /// The SIMD high multiply: bits 31..62 of a·b + 2^30, i32::MIN (only from MIN·MIN) flipped to MAX.
+    fn high_mul(a: i32, b: i32) -> i32 {
+        let high = (((i64::from(a) * i64::from(b) + (1 << 30)) as u64) >> 31) as u32 as i32;
+        if high == i32::MIN {
+            i32::MAX
+        } else {
+            high
+        }
+    }
+
+    /// The rounding of RoundingDivideByPOT on a quotient computed elsewhere.
+    fn round(x: i32, quotient: i32, mask: i32, threshold: i32) -> i32 {
+        quotient + i32::from(x & mask > threshold - (x >> 31))
+    }
+
+    /// The per-lane SIMD requantization of lane `j`, in scalar code: the same operations on the same parameters.
+    fn emulate(q: &RequantQuad, j: usize, acc: i32) -> i32 {
+        let x = high_mul(acc.wrapping_mul(q.left[j]), q.multiplier[j]);
+        let u = u64::from(x as u32 ^ 0x8000_0000);
+        let high = (((u * u64::from(q.pow[j] as u32)) >> 32) as i32).wrapping_sub(q.offset[j]);
+        let quotient = if q.keep[j] == -1 { x } else { high };
+        round(x, quotient, q.mask[j], q.threshold[j])
+    }
+
+    /// The per-tensor SIMD requantization: plain shifts, no saturation fix (the multiplier is not i32::MIN).
+    fn emulate_per_tensor((multiplier, left, right): (i32, u32, u32), acc: i32) -> i32 {
+        let high = ((i64::from(acc << left) * i64::from(multiplier) + (1 << 30)) as u64 >> 31) as u32 as i32;
+        let mask = ((1u32 << right) - 1) as i32;
+        round(high, high >> right, mask, mask >> 1)
     }
 
     fn requantize(multipliers: Vec<QuantizedMultiplier>, input_zero_point: i32) -> Requantize {
@@ -445,22 +469,19 @@ mod tests {
     }
 
     #[test]
-    fn requant_lanes_equal_apply_for_mixed_and_uniform_shifts() {
+    fn requant_lanes_equal_apply_per_channel_and_per_tensor() {
         let mut rng = Rng::new(5);
         let (accs, multipliers) = (edge_accumulators(&mut rng), edge_multipliers(&mut rng));
         for group in multipliers.chunks(4) {
-            let mixed = RequantLanes::new(&requantize(group.to_vec(), 0), 8).unwrap();
-            for &m in group {
-                let uniform = RequantLanes::new(&requantize(vec![m; 3], 0), 8).unwrap();
-                assert!(uniform.uniform_right.is_some());
-                for &acc in &accs {
-                    assert_eq!(emulate(&uniform.quads[0], 1, uniform.uniform_right, acc), m.apply(acc), "{m:?} {acc}");
-                }
-            }
+            let lanes = RequantLanes::new(&requantize(group.to_vec(), 0), 8).unwrap();
             for (j, &m) in group.iter().enumerate() {
+                let shared = RequantLanes::new(&requantize(vec![m; 3], 0), 8).unwrap();
+                assert_eq!(shared.per_tensor.is_some(), m.multiplier != i32::MIN, "{m:?}");
                 for &acc in &accs {
-                    let got = emulate(&mixed.quads[0], j, mixed.uniform_right, acc);
-                    assert_eq!(got, m.apply(acc), "{m:?} acc {acc}");
+                    assert_eq!(emulate(&lanes.quads[0], j, acc), m.apply(acc), "{m:?} acc {acc}");
+                    if let Some(t) = shared.per_tensor {
+                        assert_eq!(emulate_per_tensor(t, acc), m.apply(acc), "per tensor {m:?} acc {acc}");
+                    }
                 }
             }
         }
@@ -471,8 +492,8 @@ mod tests {
         let m = quantize_multiplier(0.3);
         let lanes = RequantLanes::new(&requantize(vec![m; 5], 0), 8).unwrap();
         assert_eq!(lanes.quads.len(), 2);
-        assert_eq!(lanes.uniform_right, Some(1)); // 0.3 = 0.6 · 2^-1
-        assert_eq!(emulate(&lanes.quads[1], 3, lanes.uniform_right, 123_456), 0);
+        assert_eq!(lanes.per_tensor, Some((m.multiplier, 0, 1))); // 0.3 = 0.6 · 2^-1
+        assert_eq!(emulate(&lanes.quads[1], 3, 123_456), 0);
         let mut r = requantize(vec![m], 0);
         r.max = 256;
         assert!(RequantLanes::new(&r, 8).is_err());
@@ -493,7 +514,7 @@ mod tests {
             let x: Vec<i32> =
                 (0..cin.next_multiple_of(2)).map(|i| if i < cin { rng.range(0, 255) as i32 } else { 7 }).collect();
             let r = requantize(vec![quantize_multiplier(0.01); cout], zp);
-            let pw = PointwiseQLanes::new(cin, cout, &weights, &bias, &r).unwrap();
+            let pw = PointwiseQLanes::new(cin, cin, cout, &weights, &bias, &r).unwrap();
             for o in 0..cout {
                 let want = (0..cin).fold(bias[o], |a, i| a + (x[i] - zp) * i32::from(weights[i * cout + o]));
                 let got = (0..pw.pairs).fold(pw.bias[o], |a, k| {

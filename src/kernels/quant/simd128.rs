@@ -24,8 +24,11 @@ pub static SIMD128_Q: QuantKernelSet = QuantKernelSet {
 
 /// The vector requantization of channels 4·quad .. 4·quad + 4, without zero point or clamp: equal to
 /// [`crate::quant::QuantizedMultiplier::apply`] lane by lane (tests compare the two in the browser).
+/// Takes the per-tensor path when `r` has one, as the kernels do.
 pub fn multiply_lanes(r: &RequantLanes, quad: usize, acc: [i32; 4]) -> [i32; 4] {
     use core::arch::wasm32::*;
-    let v = requant::multiply(i32x4(acc[0], acc[1], acc[2], acc[3]), &r.quads[quad], r.uniform_right);
+    use requant::Requant;
+    let v = i32x4(acc[0], acc[1], acc[2], acc[3]);
+    let v = requant::with_requant!(r, |q| q.multiply(v, quad));
     [i32x4_extract_lane::<0>(v), i32x4_extract_lane::<1>(v), i32x4_extract_lane::<2>(v), i32x4_extract_lane::<3>(v)]
 }

@@ -1,8 +1,9 @@
 //! The full convolution (MobileNet's stem, 3x3/2 over 3 channels): each output pixel's k·k·in patch is gathered
-//! into a small buffer (padding as the input zero point, which the folded bias cancels) and run through the 1x1
-//! GEMM, so the output channels are the vector lanes.
+//! into a small buffer (padding as the input zero point, which the folded bias cancels; the patch is padded to whole
+//! 8-byte steps against zero weights) and run through the 1x1 GEMM, so the output channels are the vector lanes.
 
-use super::pointwise::{gemm, Rows};
+use super::pointwise::gemm_rows;
+use super::requant::{with_requant, Requant};
 use crate::kernels::pack::PackedConvQ;
 use crate::kernels::quant::scalar;
 use crate::kernels::scalar::source;
@@ -14,15 +15,20 @@ const MAX_PATCH: usize = 128;
 const PIXELS: usize = 4;
 
 pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
-    let patch = p.lanes.in_channels;
-    if patch == 0 || patch > MAX_PATCH {
+    if p.lanes.in_channels == 0 || p.lanes.in_channels > MAX_PATCH {
         return scalar::conv(g, p, input, output);
     }
     assert_eq!((g.input.c, g.output.c), (p.in_channels, p.out_channels));
-    let cout = p.out_channels;
+    with_requant!(&p.lanes.requant, |q| rows(g, p, input, output, q));
+}
+
+fn rows(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8], q: impl Requant) {
+    // The padded patch length, which the GEMM reads as its row stride.
+    let (patch, cout) = (p.lanes.in_channels, p.out_channels);
     // RequantLanes::new checked that the zero point is a byte.
-    let zero = p.requantize.input_zero_point as u8;
-    let mut patches = [0u8; PIXELS * MAX_PATCH];
+    let zero = p.requantize.input_zero_point as i16;
+    // Zeroed once: the padding after each patch meets zero weights.
+    let mut patches = [0i16; PIXELS * MAX_PATCH];
     for oy in 0..g.output.h {
         for x0 in (0..g.output.w).step_by(PIXELS) {
             let n = PIXELS.min(g.output.w - x0);
@@ -30,21 +36,31 @@ pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
                 gather(g, p, input, (oy, x0 + j), zero, dst);
             }
             let at = (oy * g.output.w + x0) * cout;
-            gemm(&p.lanes, Rows::new(&patches[..n * patch], patch), n, &mut output[at..at + n * cout]);
+            gemm_rows(&p.lanes, &patches[..n * patch], n, &mut output[at..at + n * cout], q);
         }
     }
 }
 
-/// The patch of output pixel (oy, ox) in [ky][kx][in] order, the rows of the packed weight matrix.
-fn gather(g: &Geometry, p: &PackedConvQ, input: &[u8], (oy, ox): (usize, usize), zero: u8, dst: &mut [u8]) {
+/// The patch of output pixel (oy, ox) in [ky][kx][in] order (the rows of the packed weight matrix), widened.
+fn gather(g: &Geometry, p: &PackedConvQ, input: &[u8], (oy, ox): (usize, usize), zero: i16, dst: &mut [i16]) {
     let (k, cin) = (p.kernel, p.in_channels);
-    for (ky, row) in dst.chunks_exact_mut(k * cin).enumerate() {
+    for (ky, row) in dst.chunks_exact_mut(k * cin).take(k).enumerate() {
         let iy = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h);
         for (kx, d) in row.chunks_exact_mut(cin).enumerate() {
             match (iy, source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w)) {
-                (Some(iy), Some(ix)) => d.copy_from_slice(&input[(iy * g.input.w + ix) * cin..][..cin]),
+                (Some(iy), Some(ix)) => copy(d, &input[(iy * g.input.w + ix) * cin..][..cin]),
                 _ => d.fill(zero),
             }
         }
+    }
+}
+
+/// A pixel's bytes, widened; RGB (the stem) as a fixed-size copy.
+#[inline(always)]
+fn copy(dst: &mut [i16], src: &[u8]) {
+    if dst.len() == 3 {
+        dst[..3].iter_mut().zip(&src[..3]).for_each(|(d, &s)| *d = i16::from(s));
+    } else {
+        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = i16::from(s));
     }
 }

@@ -1,29 +1,39 @@
 //! Depthwise convolution, 8 channels per step: two taps' inputs are widened to i16 and interleaved per channel, so
 //! one `i32x4.dot_i16x8_s` adds both taps of 4 channels. Every tap reads a pointer chosen once per pixel: the input
 //! pixel, or the zero-point row on padding (its products cancel in the folded bias), so the inner loop has no
-//! branch and any stride, dilation or band geometry works.
+//! branch and any stride, dilation or band geometry works. 3x3 kernels get their own instance with the tap count
+//! known at compile time (the loop over tap pairs unrolled, the pointers in locals).
 
-use super::requant::{block_bytes, store_bytes};
+use super::requant::{store_bytes, with_requant, Requant};
 use crate::kernels::pack::{DepthwiseQLanes, PackedDepthwiseQ, Q_BLOCK};
 use crate::kernels::quant::scalar;
 use crate::kernels::scalar::source;
 use crate::kernels::Geometry;
 use core::arch::wasm32::*;
 
-/// Most taps handled (5x5); larger kernels run the scalar loop.
-const MAX_TAPS: usize = 25;
-/// Tap pointers: an even count, so the phantom tap of an odd kernel has a slot (it reads the zero row against
-/// weight 0).
-type Taps = [*const u8; MAX_TAPS + 1];
+/// Most taps handled (5x5), plus the phantom tap of an odd count; larger kernels run the scalar loop.
+const MAX_TAPS: usize = 26;
 
 pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut [u8]) {
     let (l, k, c) = (&p.lanes, p.kernel, p.channels);
-    if k * k > MAX_TAPS {
+    if k * k >= MAX_TAPS {
         return scalar::depthwise(g, p, input, output);
     }
     assert_eq!((g.input.c, g.output.c), (c, c));
     let input = &input[..g.input.h * g.input.w * c];
-    let mut taps: Taps = [l.zero_row.as_ptr(); MAX_TAPS + 1];
+    match l.pairs {
+        5 => with_requant!(&l.requant, |q| rows::<10>(g, p, input, output, q)),
+        _ => with_requant!(&l.requant, |q| rows::<MAX_TAPS>(g, p, input, output, q)),
+    }
+}
+
+/// Tap pointers of one output pixel: an even count, so the phantom tap of an odd kernel has a slot (it reads the
+/// zero row against weight 0). Slots past the kernel's taps stay on the zero row.
+type Taps<const T: usize> = [*const u8; T];
+
+fn rows<const T: usize>(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut [u8], q: impl Requant) {
+    let (l, k, c) = (&p.lanes, p.kernel, p.channels);
+    let mut taps: Taps<T> = [l.zero_row.as_ptr(); T];
     for oy in 0..g.output.h {
         for ox in 0..g.output.w {
             for ky in 0..k {
@@ -35,51 +45,54 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut 
                     };
                 }
             }
-            pixel(l, &taps, &mut output[(oy * g.output.w + ox) * c..][..c]);
+            pixel(l, taps, &mut output[(oy * g.output.w + ox) * c..][..c], q);
         }
     }
 }
 
 /// One output pixel; every tap pointer starts `c` readable bytes (an input pixel, or the zero row of c bytes).
-fn pixel(l: &DepthwiseQLanes, taps: &Taps, out: &mut [u8]) {
+#[inline(always)]
+fn pixel<const T: usize>(l: &DepthwiseQLanes, taps: Taps<T>, out: &mut [u8], q: impl Requant) {
     let c = l.channels;
     let full = c / Q_BLOCK;
     for block in 0..full {
-        // SAFETY: block · 8 + 8 ≤ c bytes from each tap pointer; pairs ≤ 13, so taps 0 .. 2·pairs are in the array.
-        let acc = unsafe { sums(l, taps, block * Q_BLOCK, block) };
-        store_bytes(block_bytes(acc, &l.requant, block), &mut out[block * Q_BLOCK..], Q_BLOCK);
+        // SAFETY: block · 8 + 8 ≤ c bytes from each tap pointer.
+        let acc = unsafe { sums(l, &taps, block * Q_BLOCK, block) };
+        store_bytes(q.bytes(acc, block), &mut out[block * Q_BLOCK..], Q_BLOCK);
     }
     let rest = c - full * Q_BLOCK;
     if rest > 0 {
         // The last channels are copied into 8-byte rows and run as a full block (extra weights are 0).
-        let mut rows = [[0u8; Q_BLOCK]; MAX_TAPS + 1];
-        let mut short: Taps = [core::ptr::null(); MAX_TAPS + 1];
-        for ((row, tap), s) in rows.iter_mut().zip(taps).zip(&mut short).take(2 * l.pairs) {
+        let mut rows = [[0u8; Q_BLOCK]; T];
+        let mut short: Taps<T> = [core::ptr::null(); T];
+        for ((row, tap), s) in rows.iter_mut().zip(taps).zip(&mut short) {
             // SAFETY: bytes full·8 .. c from a tap pointer (see above).
             row[..rest].copy_from_slice(unsafe { core::slice::from_raw_parts(tap.add(full * Q_BLOCK), rest) });
             *s = row.as_ptr();
         }
         // SAFETY: each short pointer starts an 8-byte row.
         let acc = unsafe { sums(l, &short, 0, full) };
-        store_bytes(block_bytes(acc, &l.requant, full), &mut out[full * Q_BLOCK..], rest);
+        store_bytes(q.bytes(acc, full), &mut out[full * Q_BLOCK..], rest);
     }
 }
 
 /// The int32 sums of the 8 channels of `block`, reading bytes `at .. at + 8` from each tap pointer.
 ///
 /// # Safety
-/// Taps 0 .. 2·l.pairs must each point at `at + 8` readable bytes.
+/// Every tap pointer must point at `at + 8` readable bytes.
 #[inline(always)]
-unsafe fn sums(l: &DepthwiseQLanes, taps: &Taps, at: usize, block: usize) -> [v128; 2] {
-    let weights = &l.weights[block * l.pairs * 2 * Q_BLOCK..][..l.pairs * 2 * Q_BLOCK];
+unsafe fn sums<const T: usize>(l: &DepthwiseQLanes, taps: &Taps<T>, at: usize, block: usize) -> [v128; 2] {
+    // T = 10 is exactly 3x3's 5 pairs (a compile-time trip count); the generic instance stops at the kernel's own.
+    let pairs = if T == 10 { 5 } else { l.pairs };
+    let weights = &l.weights[block * l.pairs * 2 * Q_BLOCK..][..pairs * 2 * Q_BLOCK];
     let bias = &l.bias[block * Q_BLOCK..][..Q_BLOCK];
     let mut acc = [0, 4].map(|o| i32x4(bias[o], bias[o + 1], bias[o + 2], bias[o + 3]));
-    for (pair, w) in weights.chunks_exact(2 * Q_BLOCK).enumerate() {
+    for (w, tap) in weights.chunks_exact(2 * Q_BLOCK).zip(taps.chunks_exact(2)) {
         // SAFETY: the caller's contract; `w` holds 16 i16.
         let (a, b, w0, w1) = unsafe {
             (
-                u16x8_load_extend_u8x8(taps[2 * pair].add(at)),
-                u16x8_load_extend_u8x8(taps[2 * pair + 1].add(at)),
+                u16x8_load_extend_u8x8(tap[0].add(at)),
+                u16x8_load_extend_u8x8(tap[1].add(at)),
                 v128_load(w.as_ptr().cast()),
                 v128_load(w.as_ptr().add(8).cast()),
             )

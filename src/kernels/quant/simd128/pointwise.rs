@@ -1,122 +1,101 @@
-//! 1x1 convolution as a small integer GEMM: `i32x4.dot_i16x8_s` multiplies one pair of input bytes (widened to i16
-//! and broadcast) by the pair's weights for 4 outputs. A register tile is 4 pixels × 8 outputs (8 accumulators);
-//! pixels are taken in chunks that stay in L1 while each block of 8 outputs' weights streams over them once.
+//! 1x1 convolution as a small integer GEMM: `i32x4.dot_i16x8_s` multiplies one pair of input channels (broadcast as
+//! an i16 pair to every lane) by the pair's weights for 4 outputs. A register tile is 4 pixels × 8 outputs (8
+//! accumulators). Pixels go in chunks: a chunk is widened to i16 once, into a stack scratch (rows padded to whole
+//! pairs with a zero), so each broadcast is a single `v128.load32_splat`; then every block of 8 outputs' weights
+//! streams over the chunk while it stays in L1.
 
-use super::requant::{block_bytes, store_bytes};
+use super::requant::{store_bytes, with_requant, Requant};
 use crate::kernels::pack::{PackedPointwiseQ, PointwiseQLanes, Q_BLOCK};
+use crate::kernels::quant::scalar;
 use core::arch::wasm32::*;
 use core::array;
 
 /// Pixels per register tile.
 const TILE: usize = 4;
-/// Input bytes per chunk of pixels.
-const CHUNK_BYTES: usize = 16 * 1024;
+/// i16 values of widened input per chunk (32 KB of stack); a pixel wider than this runs the scalar loop.
+const SCRATCH: usize = 16 * 1024;
 
 pub fn pointwise(pixels: usize, p: &PackedPointwiseQ, input: &[u8], output: &mut [u8]) {
     let l = &p.lanes;
-    gemm(l, Rows::new(input, l.in_channels.max(1)), pixels, output);
+    if l.pairs * 2 > SCRATCH {
+        return scalar::pointwise(pixels, p, input, output);
+    }
+    let (input, output) = (&input[..pixels * l.in_channels], &mut output[..pixels * l.out_channels]);
+    with_requant!(&l.requant, |q| chunks(l, input, pixels, output, q));
 }
 
-/// Pixels of `stride` bytes each, of which a tile reads the first `in_channels`.
-#[derive(Clone, Copy)]
-pub struct Rows<'a> {
-    data: &'a [u8],
-    stride: usize,
-}
-
-impl<'a> Rows<'a> {
-    pub fn new(data: &'a [u8], stride: usize) -> Self {
-        assert!(stride > 0);
-        Rows { data, stride }
+fn chunks(l: &PointwiseQLanes, input: &[u8], pixels: usize, output: &mut [u8], q: impl Requant) {
+    let (cin, cout, stride) = (l.in_channels, l.out_channels, 2 * l.pairs);
+    let chunk = match SCRATCH / stride.max(1) {
+        n if n >= TILE => n / TILE * TILE,
+        n => n,
+    };
+    let mut wide = [0i16; SCRATCH];
+    for start in (0..pixels).step_by(chunk) {
+        let end = pixels.min(start + chunk);
+        let rows = &mut wide[..(end - start) * stride];
+        widen(&input[start * cin..end * cin], cin, rows, stride);
+        gemm_rows(l, rows, end - start, &mut output[start * cout..end * cout], q);
     }
 }
 
-/// `pixels` rows of `rows` through the 1x1 layer `l` into `output` (`out_channels` bytes per pixel).
-pub fn gemm(l: &PointwiseQLanes, rows: Rows, pixels: usize, output: &mut [u8]) {
-    // The bounds every unsafe read in `sums` relies on.
-    assert!(rows.stride >= l.in_channels && rows.data.len() >= pixels * rows.stride);
-    let output = &mut output[..pixels * l.out_channels];
-    let chunk = (CHUNK_BYTES / rows.stride).max(TILE) / TILE * TILE;
-    for start in (0..pixels).step_by(chunk) {
-        let end = pixels.min(start + chunk);
-        for block in 0..l.out_channels.div_ceil(Q_BLOCK) {
-            let mut px = start;
-            while px + TILE <= end {
-                tile::<TILE>(l, rows, px, block, output);
-                px += TILE;
-            }
-            for px in px..end {
-                tile::<1>(l, rows, px, block, output);
-            }
+/// `pixels` widened rows (`2 · l.pairs` i16 each) through the 1x1 layer `l` into `output` (`out_channels` bytes
+/// per pixel).
+#[inline(always)]
+pub fn gemm_rows(l: &PointwiseQLanes, rows: &[i16], pixels: usize, output: &mut [u8], q: impl Requant) {
+    for block in 0..l.out_channels.div_ceil(Q_BLOCK) {
+        let mut px = 0;
+        while px + TILE <= pixels {
+            // One call per pixel, not a loop over the array: the accumulators stay in locals.
+            let [a, b, c, d] = sums::<TILE>(l, rows, px, block);
+            put(l, px, block, a, output, q);
+            put(l, px + 1, block, b, output, q);
+            put(l, px + 2, block, c, output, q);
+            put(l, px + 3, block, d, output, q);
+            px += TILE;
+        }
+        for px in px..pixels {
+            let [acc] = sums::<1>(l, rows, px, block);
+            put(l, px, block, acc, output, q);
         }
     }
 }
 
-/// Pixels `first .. first + P`, outputs of `block`: sums, requantization, bytes out.
-#[inline(always)]
-fn tile<const P: usize>(l: &PointwiseQLanes, rows: Rows, first: usize, block: usize, output: &mut [u8]) {
-    let sums = sums::<P>(l, rows, first, block);
-    let n = Q_BLOCK.min(l.out_channels - block * Q_BLOCK);
-    for (p, acc) in sums.into_iter().enumerate() {
-        let at = (first + p) * l.out_channels + block * Q_BLOCK;
-        store_bytes(block_bytes(acc, &l.requant, block), &mut output[at..], n);
+/// Rows of `cin` bytes → rows of `stride` i16 (the padding input of an odd count stays 0: its weight is 0 too).
+fn widen(input: &[u8], cin: usize, wide: &mut [i16], stride: usize) {
+    for (src, dst) in input.chunks_exact(cin).zip(wide.chunks_exact_mut(stride)) {
+        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = i16::from(s));
+        dst[cin..].fill(0);
     }
 }
 
-/// Broadcasts i32 lane `J` (input channels 2J, 2J + 1 as i16) to every lane.
+/// Requantizes and writes the outputs of `block` for one pixel.
 #[inline(always)]
-fn pair<const J: usize>(x: v128) -> v128 {
-    i32x4_shuffle::<J, J, J, J>(x, x)
+fn put(l: &PointwiseQLanes, pixel: usize, block: usize, acc: [v128; 2], output: &mut [u8], q: impl Requant) {
+    let n = Q_BLOCK.min(l.out_channels - block * Q_BLOCK);
+    store_bytes(q.bytes(acc, block), &mut output[pixel * l.out_channels + block * Q_BLOCK..], n);
 }
 
-/// The int32 sums of P pixels × the 8 outputs of `block` (folded bias included).
+/// The int32 sums of widened rows `first .. first + P` × the 8 outputs of `block` (folded bias included).
 #[inline(always)]
-fn sums<const P: usize>(l: &PointwiseQLanes, rows: Rows, first: usize, block: usize) -> [[v128; 2]; P] {
-    let cin = l.in_channels;
+fn sums<const P: usize>(l: &PointwiseQLanes, rows: &[i16], first: usize, block: usize) -> [[v128; 2]; P] {
+    let stride = 2 * l.pairs;
     let weights = &l.weights[block * l.pairs * 2 * Q_BLOCK..][..l.pairs * 2 * Q_BLOCK];
     let bias = &l.bias[block * Q_BLOCK..][..Q_BLOCK];
     let bias = [0, 4].map(|o| i32x4(bias[o], bias[o + 1], bias[o + 2], bias[o + 3]));
     let mut acc = [bias; P];
-    let row: [*const u8; P] = array::from_fn(|p| rows.data[(first + p) * rows.stride..].as_ptr());
-    let w = weights.as_ptr();
-    let mut i = 0;
-    // 8 input channels per step: one widening load per pixel, its 4 pairs broadcast by shuffles.
-    while i + 8 <= cin {
-        // SAFETY: gemm checked rows.data.len() ≥ pixels · stride and stride ≥ cin; first + P ≤ pixels and
-        // i + 8 ≤ cin, so each row's bytes i .. i + 8 are in bounds. Pairs i/2 .. i/2 + 4 are below l.pairs, whose
-        // 16 weights each `weights` holds (pack-time layout).
+    let row: [*const i16; P] = array::from_fn(|p| rows[(first + p) * stride..][..stride].as_ptr());
+    for (pair, w) in weights.chunks_exact(2 * Q_BLOCK).enumerate() {
+        // SAFETY: each row holds `stride` = 2 · pairs i16 (sliced above) and pair < pairs, so the 4 bytes of the
+        // pair are in bounds; `w` holds 16 i16.
         unsafe {
-            let x: [v128; P] = array::from_fn(|p| u16x8_load_extend_u8x8(row[p].add(i)));
-            mac(&mut acc, x.map(pair::<0>), w.add(i * Q_BLOCK));
-            mac(&mut acc, x.map(pair::<1>), w.add((i + 2) * Q_BLOCK));
-            mac(&mut acc, x.map(pair::<2>), w.add((i + 4) * Q_BLOCK));
-            mac(&mut acc, x.map(pair::<3>), w.add((i + 6) * Q_BLOCK));
+            let x: [v128; P] = array::from_fn(|p| v128_load32_splat(row[p].add(2 * pair).cast()));
+            let (w0, w1) = (v128_load(w.as_ptr().cast()), v128_load(w.as_ptr().add(8).cast()));
+            for p in 0..P {
+                acc[p][0] = i32x4_add(acc[p][0], i32x4_dot_i16x8(x[p], w0));
+                acc[p][1] = i32x4_add(acc[p][1], i32x4_dot_i16x8(x[p], w1));
+            }
         }
-        i += 8;
-    }
-    // The last pairs (and a lone last channel, against a zero weight) from single bytes.
-    while i < cin {
-        let x = array::from_fn(|p| {
-            let r = &rows.data[(first + p) * rows.stride..][..cin];
-            let high = if i + 1 < cin { r[i + 1] } else { 0 };
-            i32x4_splat(i32::from(r[i]) | i32::from(high) << 16)
-        });
-        // SAFETY: pair i/2 < l.pairs (see above).
-        unsafe { mac(&mut acc, x, w.add(i * Q_BLOCK)) };
-        i += 2;
     }
     acc
-}
-
-/// acc[p] += x[p] · one pair's weights for 8 outputs (two v128 at `w`).
-///
-/// # Safety
-/// `w` must point at 16 readable i16.
-#[inline(always)]
-unsafe fn mac<const P: usize>(acc: &mut [[v128; 2]; P], x: [v128; P], w: *const i16) {
-    let (w0, w1) = unsafe { (v128_load(w.cast()), v128_load(w.add(8).cast())) };
-    for (a, x) in acc.iter_mut().zip(x) {
-        a[0] = i32x4_add(a[0], i32x4_dot_i16x8(x, w0));
-        a[1] = i32x4_add(a[1], i32x4_dot_i16x8(x, w1));
-    }
 }

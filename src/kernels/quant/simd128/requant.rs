@@ -1,9 +1,133 @@
 //! TFLite's MultiplyByQuantizedMultiplier on i32x4, bit-exact: SaturatingRoundingDoublingHighMul in i64 lanes, then
-//! RoundingDivideByPOT with gemmlowp's mask/threshold rounding. Per-channel shifts are multiplies (wasm shifts every
-//! lane alike); see [`RequantQuad`] for the constants.
+//! RoundingDivideByPOT with gemmlowp's mask/threshold rounding, then zero point and clamp. Two strategies behind
+//! [`Requant`]: [`PerTensor`] keeps one layer-wide set of constants in registers and shifts plainly; [`PerChannel`]
+//! loads each quad's constants and turns the per-lane shifts into multiplies (see `RequantQuad`).
 
 use crate::kernels::pack::{RequantLanes, RequantQuad};
 use core::arch::wasm32::*;
+
+/// Turns the int32 sums of one block of 8 channels into 8 output bytes.
+pub trait Requant: Copy {
+    /// `QuantizedMultiplier::apply` on the 4 channels of `quad`.
+    fn multiply(self, acc: v128, quad: usize) -> v128;
+    /// Zero point and clamp bounds, as splats.
+    fn bounds(self) -> [v128; 3];
+
+    /// 8 outputs of `block` in the low 8 bytes. The clamp range lies in [0, 255] (checked at pack time), so the
+    /// saturating narrows change nothing.
+    #[inline(always)]
+    fn bytes(self, acc: [v128; 2], block: usize) -> v128 {
+        let [zero_point, min, max] = self.bounds();
+        let out = |acc, quad| {
+            // The zero point adds with wrapping, as the C++ int32 add on two's complement hardware.
+            let y = i32x4_add(self.multiply(acc, quad), zero_point);
+            i32x4_min(i32x4_max(y, min), max)
+        };
+        let h = i16x8_narrow_i32x4(out(acc[0], 2 * block), out(acc[1], 2 * block + 1));
+        u8x16_narrow_i16x8(h, h)
+    }
+}
+
+/// Calls `body` with the cheapest strategy for `r` (each kernel is instantiated for both).
+macro_rules! with_requant {
+    ($r:expr, |$q:ident| $body:expr) => {
+        match $crate::kernels::quant::simd128::requant::PerTensor::new($r) {
+            Some($q) => $body,
+            None => {
+                let $q = $crate::kernels::quant::simd128::requant::PerChannel::new($r);
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_requant;
+
+/// One multiplier and shift for the whole layer, never i32::MIN (so the high multiply cannot saturate).
+#[derive(Clone, Copy)]
+pub struct PerTensor {
+    multiplier: v128,
+    /// Zero, hidden from LLVM (see [`tie`]).
+    opaque_zero: v128,
+    left: u32,
+    right: u32,
+    mask: v128,
+    threshold: v128,
+    bounds: [v128; 3],
+}
+
+impl PerTensor {
+    pub fn new(r: &RequantLanes) -> Option<Self> {
+        let (multiplier, left, right) = r.per_tensor?;
+        let mask = ((1u32 << right) - 1) as i32;
+        Some(PerTensor {
+            multiplier: i32x4_splat(multiplier),
+            opaque_zero: core::hint::black_box(i32x4_splat(0)),
+            left,
+            right,
+            mask: i32x4_splat(mask),
+            threshold: i32x4_splat(mask >> 1),
+            bounds: bounds(r),
+        })
+    }
+}
+
+impl Requant for PerTensor {
+    #[inline(always)]
+    fn multiply(self, acc: v128, _quad: usize) -> v128 {
+        // Shifts are below 32 (pack time), so the vector shifts equal the scalar ones; the left one wraps as C++.
+        let x = high_mul(i32x4_shl(acc, self.left), tie(self.multiplier, acc, self.opaque_zero));
+        round(x, i32x4_shr(x, self.right), self.mask, self.threshold)
+    }
+
+    #[inline(always)]
+    fn bounds(self) -> [v128; 3] {
+        self.bounds
+    }
+}
+
+/// Each quad's own multipliers and shifts.
+#[derive(Clone, Copy)]
+pub struct PerChannel<'a> {
+    quads: &'a [RequantQuad],
+    opaque_zero: v128,
+    bounds: [v128; 3],
+}
+
+impl<'a> PerChannel<'a> {
+    pub fn new(r: &'a RequantLanes) -> Self {
+        PerChannel { quads: &r.quads, opaque_zero: core::hint::black_box(i32x4_splat(0)), bounds: bounds(r) }
+    }
+}
+
+impl Requant for PerChannel<'_> {
+    #[inline(always)]
+    fn multiply(self, acc: v128, quad: usize) -> v128 {
+        let q = &self.quads[quad];
+        let x = high_mul(i32x4_mul(acc, load(&q.left)), tie(load(&q.multiplier), acc, self.opaque_zero));
+        // The one overflow of the high multiply, MIN·MIN → 2^31, wraps to i32::MIN, which no other product gives:
+        // flipped to i32::MAX as gemmlowp saturates.
+        let x = v128_xor(x, i32x4_eq(x, i32x4_splat(i32::MIN)));
+        let pow = tie(load(&q.pow), acc, self.opaque_zero);
+        round(x, shr_lanes(x, pow, q), load(&q.mask), load(&q.threshold))
+    }
+
+    #[inline(always)]
+    fn bounds(self) -> [v128; 3] {
+        self.bounds
+    }
+}
+
+/// `v` made to depend on `acc` (`zero` is 0, hidden from LLVM by `black_box`). A multiplier shared by several
+/// extending multiplies gets one sign extension, hoisted or reused, and LLVM then emits i64x2.mul, which V8 expands
+/// to about 8 instructions, instead of i64x2.extmul (one or two): a fresh operand per call keeps the pattern.
+#[inline(always)]
+fn tie(v: v128, acc: v128, zero: v128) -> v128 {
+    v128_or(v, v128_and(acc, zero))
+}
+
+fn bounds(r: &RequantLanes) -> [v128; 3] {
+    [r.output_zero_point, r.min, r.max].map(|v| i32x4_splat(v))
+}
 
 #[inline(always)]
 fn load(a: &[i32; 4]) -> v128 {
@@ -11,69 +135,41 @@ fn load(a: &[i32; 4]) -> v128 {
     unsafe { v128_load(a.as_ptr().cast()) }
 }
 
-/// `QuantizedMultiplier::apply` on 4 lanes (4 channels of one quad).
-#[inline(always)]
-pub fn multiply(acc: v128, q: &RequantQuad, uniform_right: Option<u32>) -> v128 {
-    let x = high_mul(i32x4_mul(acc, load(&q.left)), load(&q.multiplier));
-    let quotient = match uniform_right {
-        Some(e) => i32x4_shr(x, e),
-        None => shr_lanes(x, q),
-    };
-    round_quotient(x, quotient, q)
-}
-
-/// SaturatingRoundingDoublingHighMul = floor((a·b + 2^30) / 2^31) (the C++ nudge with its truncating division is
-/// the same). Only a = b = i32::MIN overflows: 2^31 wraps to i32::MIN, which no other product gives, and is
-/// flipped to i32::MAX as gemmlowp saturates.
+/// SaturatingRoundingDoublingHighMul without the saturation: floor((a·b + 2^30) / 2^31) (the C++ nudge with its
+/// truncating division is the same), as the low 32 bits.
 #[inline(always)]
 fn high_mul(a: v128, b: v128) -> v128 {
     let nudge = i64x2_splat(1 << 30);
     // Bits 31..62 of the sum: a logical shift leaves the same low 32 bits as an arithmetic one.
     let lo = u64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(a, b), nudge), 31);
     let hi = u64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(a, b), nudge), 31);
-    let x = i32x4_shuffle::<0, 2, 4, 6>(lo, hi);
-    v128_xor(x, i32x4_eq(x, i32x4_splat(i32::MIN)))
+    i32x4_shuffle::<0, 2, 4, 6>(lo, hi)
 }
 
 /// floor(x / 2^e) with its own e per lane: u = x + 2^31 is unsigned, floor(u / 2^e) = high32(u · 2^(32−e)), and
 /// 2^(31−e) undoes the bias. Lanes with e = 0 keep x.
 #[inline(always)]
-fn shr_lanes(x: v128, q: &RequantQuad) -> v128 {
+fn shr_lanes(x: v128, pow: v128, q: &RequantQuad) -> v128 {
     let u = v128_xor(x, i32x4_splat(i32::MIN));
-    let pow = load(&q.pow);
     let high = i32x4_shuffle::<1, 3, 5, 7>(u64x2_extmul_low_u32x4(u, pow), u64x2_extmul_high_u32x4(u, pow));
     v128_bitselect(x, i32x4_sub(high, load(&q.offset)), load(&q.keep))
 }
 
-/// RoundingDivideByPOT's rounding: +1 where the remainder exceeds mask/2 (+1 more for negative x), so ties go away
-/// from zero.
+/// RoundingDivideByPOT's rounding of a quotient: +1 where the remainder exceeds mask/2 (+1 more for negative x), so
+/// ties go away from zero.
 #[inline(always)]
-fn round_quotient(x: v128, quotient: v128, q: &RequantQuad) -> v128 {
-    let remainder = v128_and(x, load(&q.mask));
-    let threshold = i32x4_sub(load(&q.threshold), i32x4_shr(x, 31));
-    i32x4_sub(quotient, i32x4_gt(remainder, threshold))
+fn round(x: v128, quotient: v128, mask: v128, threshold: v128) -> v128 {
+    let remainder = v128_and(x, mask);
+    i32x4_sub(quotient, i32x4_gt(remainder, i32x4_sub(threshold, i32x4_shr(x, 31))))
 }
 
-/// `Requantize::output` on 4 lanes: + output zero point (wrapping, as the C++ int32 add), clamped.
-#[inline(always)]
-pub fn output(acc: v128, q: &RequantQuad, r: &RequantLanes) -> v128 {
-    let y = i32x4_add(multiply(acc, q, r.uniform_right), i32x4_splat(r.output_zero_point));
-    i32x4_min(i32x4_max(y, i32x4_splat(r.min)), i32x4_splat(r.max))
-}
-
-/// 8 requantized outputs of channel block `block` as bytes in the low half. The clamp range lies in [0, 255]
-/// (checked at pack time), so the saturating narrows change nothing.
-#[inline(always)]
-pub fn block_bytes(acc: [v128; 2], r: &RequantLanes, block: usize) -> v128 {
-    let a = output(acc[0], &r.quads[2 * block], r);
-    let b = output(acc[1], &r.quads[2 * block + 1], r);
-    let h = i16x8_narrow_i32x4(a, b);
-    u8x16_narrow_i16x8(h, h)
-}
-
-/// Writes the low `n` ≤ 8 bytes of `v` to `out`.
+/// Writes the low `n` ≤ 8 bytes of `v` to `out`: a whole block as one fixed-size store, a tail byte by byte.
 #[inline(always)]
 pub fn store_bytes(v: v128, out: &mut [u8], n: usize) {
     let bytes = u64x2_extract_lane::<0>(v).to_le_bytes();
-    out[..n].copy_from_slice(&bytes[..n]);
+    if n == bytes.len() {
+        out[..8].copy_from_slice(&bytes);
+    } else {
+        out.iter_mut().zip(&bytes[..n]).for_each(|(o, &b)| *o = b);
+    }
 }
