@@ -98,3 +98,25 @@ fn corrupt_and_truncated_models_throw() {
     assert!(model.run(&[0.0; 10]).is_err(), "quantized models take bytes");
     assert_eq!(model.run_raw(CAT).unwrap_or_else(|_| panic!("still usable")), WANT);
 }
+
+/// The benchmark hooks: switching kernel families keeps the output exact, and a profile times every layer.
+#[wasm_bindgen_test]
+fn kernel_families_can_be_switched_and_profiled() {
+    let mut model = load();
+    let layers =
+        js_sys::Reflect::get(&model.inspect().unwrap_or_else(|_| panic!("inspect")), &"layers".into()).unwrap();
+    let count = js_sys::Array::from(&layers).length() as usize;
+    for name in ["scalar-u8", mobilenet_wasm::kernels::quant::best().name] {
+        model.use_kernels(name).unwrap_or_else(|_| panic!("{name}"));
+        assert_eq!(model.kernels(), name);
+        assert_eq!(model.run_raw(CAT).unwrap_or_else(|_| panic!("run")), WANT, "{name}");
+        let times = model.profile_raw(CAT).unwrap_or_else(|_| panic!("profile"));
+        assert_eq!(times.len(), count);
+        assert!(times.iter().all(|t| t.is_finite() && *t >= 0.0));
+    }
+    assert!(model.use_kernels("no-such-family").is_err());
+    assert!(model.profile_raw(&CAT[1..]).is_err());
+    let mut float = Model::seeded(0.25, 96, 1, None).unwrap_or_else(|_| panic!("seeded"));
+    assert!(float.use_kernels("scalar-u8").is_err());
+    assert!(float.profile_raw(&[0; 10]).is_err());
+}

@@ -44,6 +44,15 @@ fn rows(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8], q: impl 
 /// The patch of output pixel (oy, ox) in [ky][kx][in] order (the rows of the packed weight matrix), widened.
 fn gather(g: &Geometry, p: &PackedConvQ, input: &[u8], (oy, ox): (usize, usize), zero: i16, dst: &mut [i16]) {
     let (k, cin) = (p.kernel, p.in_channels);
+    let span = (k - 1) * g.rate;
+    let inside = |o: usize, pad: usize, size: usize| (o * g.stride).checked_sub(pad).filter(|&i| i + span < size);
+    if let (1, Some(iy), Some(ix)) = (g.rate, inside(oy, g.pad_top, g.input.h), inside(ox, g.pad_left, g.input.w)) {
+        // Every tap inside and undilated: each kernel row is k·cin contiguous input bytes.
+        for (ky, row) in dst.chunks_exact_mut(k * cin).take(k).enumerate() {
+            copy(row, &input[((iy + ky) * g.input.w + ix) * cin..][..k * cin]);
+        }
+        return;
+    }
     for (ky, row) in dst.chunks_exact_mut(k * cin).take(k).enumerate() {
         let iy = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h);
         for (kx, d) in row.chunks_exact_mut(cin).enumerate() {
@@ -55,12 +64,15 @@ fn gather(g: &Geometry, p: &PackedConvQ, input: &[u8], (oy, ox): (usize, usize),
     }
 }
 
-/// A pixel's bytes, widened; RGB (the stem) as a fixed-size copy.
+/// Bytes widened to i16; the stem's lengths (a 3x3 row of RGB, one RGB pixel) as fixed-size copies.
 #[inline(always)]
 fn copy(dst: &mut [i16], src: &[u8]) {
-    if dst.len() == 3 {
-        dst[..3].iter_mut().zip(&src[..3]).for_each(|(d, &s)| *d = i16::from(s));
-    } else {
-        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = i16::from(s));
+    fn fixed<const N: usize>(dst: &mut [i16], src: &[u8]) {
+        dst[..N].iter_mut().zip(&src[..N]).for_each(|(d, &s)| *d = i16::from(s));
+    }
+    match dst.len() {
+        9 => fixed::<9>(dst, src),
+        3 => fixed::<3>(dst, src),
+        _ => dst.iter_mut().zip(src).for_each(|(d, &s)| *d = i16::from(s)),
     }
 }

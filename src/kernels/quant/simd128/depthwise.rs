@@ -34,18 +34,46 @@ type Taps<const T: usize> = [*const u8; T];
 fn rows<const T: usize>(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut [u8], q: impl Requant) {
     let (l, k, c) = (&p.lanes, p.kernel, p.channels);
     let mut taps: Taps<T> = [l.zero_row.as_ptr(); T];
+    // Interior pixels (every tap inside the input) take each tap at a fixed offset from the first one.
+    let mut offsets = [0usize; T];
+    for (t, o) in offsets.iter_mut().enumerate().take(k * k) {
+        *o = ((t / k) * g.rate * g.input.w + (t % k) * g.rate) * c;
+    }
+    let span = (k - 1) * g.rate;
+    let inside = |o: usize, pad: usize, size: usize| (o * g.stride).checked_sub(pad).filter(|&i| i + span < size);
     for oy in 0..g.output.h {
+        let iy = inside(oy, g.pad_top, g.input.h);
         for ox in 0..g.output.w {
-            for ky in 0..k {
-                let iy = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h);
-                for kx in 0..k {
-                    taps[ky * k + kx] = match (iy, source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w)) {
-                        (Some(iy), Some(ix)) => input[(iy * g.input.w + ix) * c..][..c].as_ptr(),
-                        _ => l.zero_row.as_ptr(),
-                    };
+            match (iy, inside(ox, g.pad_left, g.input.w)) {
+                (Some(iy), Some(ix)) => {
+                    let first = &input[(iy * g.input.w + ix) * c..];
+                    for (tap, &o) in taps.iter_mut().zip(&offsets).take(k * k) {
+                        *tap = first[o..][..c].as_ptr();
+                    }
                 }
+                _ => border_taps(g, p, input, (oy, ox), &mut taps),
             }
             pixel(l, taps, &mut output[(oy * g.output.w + ox) * c..][..c], q);
+        }
+    }
+}
+
+/// Tap pointers of a pixel near the border: the input pixel where the tap lands inside, else the zero row.
+fn border_taps<const T: usize>(
+    g: &Geometry,
+    p: &PackedDepthwiseQ,
+    input: &[u8],
+    (oy, ox): (usize, usize),
+    taps: &mut Taps<T>,
+) {
+    let (k, c, zero) = (p.kernel, p.channels, p.lanes.zero_row.as_ptr());
+    for ky in 0..k {
+        let iy = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h);
+        for kx in 0..k {
+            taps[ky * k + kx] = match (iy, source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w)) {
+                (Some(iy), Some(ix)) => input[(iy * g.input.w + ix) * c..][..c].as_ptr(),
+                _ => zero,
+            };
         }
     }
 }
