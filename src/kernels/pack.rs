@@ -511,10 +511,12 @@ mod tests {
             let (cin, cout, zp) = (rng.range(1, 21), rng.range(1, 21), rng.range(0, 255) as i32);
             let weights: Vec<i16> = (0..cin * cout).map(|_| rng.range(0, 510) as i16 - 255).collect();
             let bias: Vec<i32> = (0..cout).map(|_| rng.range(0, 2000) as i32 - 1000).collect();
-            let x: Vec<i32> =
-                (0..cin.next_multiple_of(2)).map(|i| if i < cin { rng.range(0, 255) as i32 } else { 7 }).collect();
+            // Inputs past cin (a conv patch's padding) hold anything: their weights are 0.
+            let padded = if rng.range(0, 1) == 0 { cin } else { cin.next_multiple_of(8) };
+            let x: Vec<i32> = (0..padded.next_multiple_of(2)).map(|_| rng.range(0, 255) as i32).collect();
             let r = requantize(vec![quantize_multiplier(0.01); cout], zp);
-            let pw = PointwiseQLanes::new(cin, cin, cout, &weights, &bias, &r).unwrap();
+            let pw = PointwiseQLanes::new(cin, padded, cout, &weights, &bias, &r).unwrap();
+            assert_eq!((pw.in_channels, pw.pairs), (padded, padded.div_ceil(2)));
             for o in 0..cout {
                 let want = (0..cin).fold(bias[o], |a, i| a + (x[i] - zp) * i32::from(weights[i * cout + o]));
                 let got = (0..pw.pairs).fold(pw.bias[o], |a, k| {

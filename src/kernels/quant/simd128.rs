@@ -2,8 +2,10 @@
 //! into the biases at pack time, so inner loops multiply raw bytes) and TFLite's requantization on 4 lanes at once.
 //! Layouts come from [`crate::kernels::pack`] (`PointwiseQLanes`, `DepthwiseQLanes`, `RequantLanes`).
 //!
-//! The hot loops read with raw pointers: each kernel checks its slices against its shape once, on entry, and every
-//! load below stays inside what those checks cover (see the SAFETY comments).
+//! Vector loads take raw pointers: each one is derived from a slice sliced (bounds-checked) to cover every byte the
+//! loads read, or from a tap pointer whose bounds the depthwise kernel establishes per pixel (see the SAFETY
+//! comments). Layers outside what the vector paths hold (kernels above 5x5, conv patches above 128 bytes, 1x1
+//! layers above 16 K inputs) run the scalar kernels.
 
 mod conv;
 mod depthwise;
