@@ -322,8 +322,10 @@ pub struct RequantLanes {
     pub max: i32,
 }
 
-/// [`QuantizedMultiplier::apply`] for 4 channels: RoundingDivideByPOT(SRDHM(acc · left, multiplier), e).
+/// [`QuantizedMultiplier::apply`] for 4 channels: RoundingDivideByPOT(SRDHM(acc · left, multiplier), e). Aligned to
+/// 16 bytes (so is each field) for aligned vector loads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
 pub struct RequantQuad {
     pub multiplier: [i32; 4],
     /// 2^max(shift, 0): a wrapping multiply, as C++'s `x * (1 << s)`.

@@ -10,21 +10,21 @@ use core::arch::wasm32::*;
 pub trait Requant: Copy {
     /// `QuantizedMultiplier::apply` on the 4 channels of `quad`.
     fn multiply(self, acc: v128, quad: usize) -> v128;
-    /// Zero point and clamp bounds, as splats.
+    /// The zero point (i32 lanes) and the clamp bounds (i16 lanes), as splats.
     fn bounds(self) -> [v128; 3];
 
-    /// 8 outputs of `block` in the low 8 bytes. The clamp range lies in [0, 255] (checked at pack time), so the
-    /// saturating narrows change nothing.
+    /// 8 outputs of `block` in the low 8 bytes. The zero point adds in i32 with wrapping, as the C++ int32 add on
+    /// two's complement hardware. The clamp happens after the saturating narrow to i16, on 8 lanes at once: the
+    /// narrow keeps the order and [min, max] lies in [0, 255] (checked at pack time), so the result is the i32
+    /// clamp's. The bytes are then the low halves of the i16 lanes: a shuffle, where a narrow would make LLVM clamp
+    /// once more.
     #[inline(always)]
     fn bytes(self, acc: [v128; 2], block: usize) -> v128 {
         let [zero_point, min, max] = self.bounds();
-        let out = |acc, quad| {
-            // The zero point adds with wrapping, as the C++ int32 add on two's complement hardware.
-            let y = i32x4_add(self.multiply(acc, quad), zero_point);
-            i32x4_min(i32x4_max(y, min), max)
-        };
-        let h = i16x8_narrow_i32x4(out(acc[0], 2 * block), out(acc[1], 2 * block + 1));
-        u8x16_narrow_i16x8(h, h)
+        let lo = i32x4_add(self.multiply(acc[0], 2 * block), zero_point);
+        let hi = i32x4_add(self.multiply(acc[1], 2 * block + 1), zero_point);
+        let h = i16x8_min(i16x8_max(i16x8_narrow_i32x4(lo, hi), min), max);
+        i8x16_shuffle::<0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14>(h, h)
     }
 }
 
@@ -46,8 +46,6 @@ pub(crate) use with_requant;
 #[derive(Clone, Copy)]
 pub struct PerTensor {
     multiplier: v128,
-    /// Zero, hidden from LLVM (see [`tie`]).
-    opaque_zero: v128,
     left: u32,
     right: u32,
     mask: v128,
@@ -61,7 +59,6 @@ impl PerTensor {
         let mask = ((1u32 << right) - 1) as i32;
         Some(PerTensor {
             multiplier: i32x4_splat(multiplier),
-            opaque_zero: core::hint::black_box(i32x4_splat(0)),
             left,
             right,
             mask: i32x4_splat(mask),
@@ -75,7 +72,7 @@ impl Requant for PerTensor {
     #[inline(always)]
     fn multiply(self, acc: v128, _quad: usize) -> v128 {
         // Shifts are below 32 (pack time), so the vector shifts equal the scalar ones; the left one wraps as C++.
-        let x = high_mul(i32x4_shl(acc, self.left), tie(self.multiplier, acc, self.opaque_zero));
+        let x = high_mul(i32x4_shl(acc, self.left), opaque(&self.multiplier));
         round(x, i32x4_shr(x, self.right), self.mask, self.threshold)
     }
 
@@ -89,13 +86,12 @@ impl Requant for PerTensor {
 #[derive(Clone, Copy)]
 pub struct PerChannel<'a> {
     quads: &'a [RequantQuad],
-    opaque_zero: v128,
     bounds: [v128; 3],
 }
 
 impl<'a> PerChannel<'a> {
     pub fn new(r: &'a RequantLanes) -> Self {
-        PerChannel { quads: &r.quads, opaque_zero: core::hint::black_box(i32x4_splat(0)), bounds: bounds(r) }
+        PerChannel { quads: &r.quads, bounds: bounds(r) }
     }
 }
 
@@ -103,12 +99,11 @@ impl Requant for PerChannel<'_> {
     #[inline(always)]
     fn multiply(self, acc: v128, quad: usize) -> v128 {
         let q = &self.quads[quad];
-        let x = high_mul(i32x4_mul(acc, load(&q.left)), tie(load(&q.multiplier), acc, self.opaque_zero));
+        let x = high_mul(i32x4_mul(acc, load(&q.left)), opaque_lanes(&q.multiplier));
         // The one overflow of the high multiply, MIN·MIN → 2^31, wraps to i32::MIN, which no other product gives:
         // flipped to i32::MAX as gemmlowp saturates.
         let x = v128_xor(x, i32x4_eq(x, i32x4_splat(i32::MIN)));
-        let pow = tie(load(&q.pow), acc, self.opaque_zero);
-        round(x, shr_lanes(x, pow, q), load(&q.mask), load(&q.threshold))
+        round(x, shr_lanes(x, opaque_lanes(&q.pow), q), load(&q.mask), load(&q.threshold))
     }
 
     #[inline(always)]
@@ -117,16 +112,25 @@ impl Requant for PerChannel<'_> {
     }
 }
 
-/// `v` made to depend on `acc` (`zero` is 0, hidden from LLVM by `black_box`). A multiplier shared by several
-/// extending multiplies gets one sign extension, hoisted or reused, and LLVM then emits i64x2.mul, which V8 expands
-/// to about 8 instructions, instead of i64x2.extmul (one or two): a fresh operand per call keeps the pattern.
+/// The operand of an extending multiply, loaded afresh at each use. A multiplier shared by several multiplies gets
+/// one sign extension, hoisted or reused, and LLVM then emits i64x2.mul (V8 expands it to about 8 instructions)
+/// instead of i64x2.extmul (one or two); a volatile load cannot be hoisted or shared, and costs a load, not an ALU op.
 #[inline(always)]
-fn tie(v: v128, acc: v128, zero: v128) -> v128 {
-    v128_or(v, v128_and(acc, zero))
+fn opaque(v: &v128) -> v128 {
+    // SAFETY: a reference to a v128 is valid and aligned for reading one.
+    unsafe { core::ptr::read_volatile(v) }
+}
+
+/// [`opaque`] for 4 lanes of a [`RequantQuad`].
+#[inline(always)]
+fn opaque_lanes(a: &[i32; 4]) -> v128 {
+    // SAFETY: 16 readable bytes; RequantQuad is 16-aligned and each of its fields is 16 bytes, so every field is.
+    unsafe { core::ptr::read_volatile(a.as_ptr().cast::<v128>()) }
 }
 
 fn bounds(r: &RequantLanes) -> [v128; 3] {
-    [r.output_zero_point, r.min, r.max].map(|v| i32x4_splat(v))
+    // min and max are bytes (pack time), so they fit i16.
+    [i32x4_splat(r.output_zero_point), i16x8_splat(r.min as i16), i16x8_splat(r.max as i16)]
 }
 
 #[inline(always)]
