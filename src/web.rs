@@ -236,12 +236,18 @@ impl Model {
         to_js(&times)
     }
 
-    /// Switches a float model to another kernel family (one of `kernelFamilies()`).
+    /// Switches to another kernel family of this build, to compare them on the same weights: float models
+    /// take one of `kernelFamilies()` ("scalar", "simd128"), quantized ones "scalar-u8" or "simd128-u8".
     #[wasm_bindgen(js_name = useKernels)]
     pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
-        let set = crate::kernels::named(name)
-            .ok_or_else(|| js_error(Error::config(format!("no kernel family {name:?} in this build"))))?;
-        self.float_plan()?.set_kernels(set);
+        let unknown = || js_error(Error::config(format!("no kernel family {name:?} for this model in this build")));
+        match self.classifier.runner_mut() {
+            Runner::Float(p) => p.set_kernels(crate::kernels::named(name).ok_or_else(unknown)?),
+            Runner::Quantized(p) => {
+                let set = crate::kernels::quant::all().into_iter().find(|k| k.name == name).ok_or_else(unknown)?;
+                p.set_kernels(set);
+            }
+        }
         Ok(())
     }
 

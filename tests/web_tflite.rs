@@ -14,6 +14,57 @@ const CAT: &[u8] = include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/refere
 const WANT: &[u8] =
     include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/reference/outputs/mobilenet_v1_0.25_128_quant_cat.u8"));
 
+/// The 0.5/160 model and the 1.0/224 extractor + head chain on two images each, through the SIMD kernels.
+#[wasm_bindgen_test]
+fn larger_official_models_match_tflite_in_the_browser() {
+    macro_rules! shared {
+        ($path:literal) => {
+            include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/", $path)).as_slice()
+        };
+    }
+    /// Model files, then (input, reference output) pairs.
+    type Case<'a> = (&'a [&'a [u8]], [(&'a [u8], &'a [u8]); 2]);
+    let cases: [Case; 2] = [
+        (
+            &[shared!("models/mobilenet_v1_0.5_160_quant.tflite")],
+            [
+                (
+                    shared!("reference/inputs/cat_160.rgb"),
+                    shared!("reference/outputs/mobilenet_v1_0.5_160_quant_cat.u8"),
+                ),
+                (
+                    shared!("reference/inputs/owl_160.rgb"),
+                    shared!("reference/outputs/mobilenet_v1_0.5_160_quant_owl.u8"),
+                ),
+            ],
+        ),
+        (
+            &[
+                shared!("models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"),
+                shared!("models/mobilenet_v1_1.0_224_quant_head.tflite"),
+            ],
+            [
+                (
+                    shared!("reference/inputs/cat_224.rgb"),
+                    shared!("reference/outputs/mobilenet_v1_1.0_224_quant_cat.u8"),
+                ),
+                (
+                    shared!("reference/inputs/dragonfly_224.rgb"),
+                    shared!("reference/outputs/mobilenet_v1_1.0_224_quant_dragonfly.u8"),
+                ),
+            ],
+        ),
+    ];
+    for (files, images) in cases {
+        let files = files.iter().map(|f| js_sys::Uint8Array::from(*f)).collect();
+        let mut model = Model::from_tflite(files, None).unwrap_or_else(|_| panic!("load"));
+        assert_eq!(model.kernels(), mobilenet_wasm::kernels::quant::best().name);
+        for (input, want) in images {
+            assert_eq!(model.run_raw(input).unwrap_or_else(|_| panic!("run")), want);
+        }
+    }
+}
+
 fn load() -> Model {
     let bytes = js_sys::Uint8Array::from(MODEL);
     Model::from_tflite(vec![bytes], None).unwrap_or_else(|_| panic!("load"))
@@ -60,4 +111,24 @@ fn quantized_model_profiles_every_layer() {
     assert_eq!(times.length(), 29);
     let name = js_sys::Reflect::get(&times.get(13), &"name".into()).unwrap().as_string().unwrap();
     assert_eq!(name, "Conv2d_7_depthwise");
+}
+
+/// The benchmark hooks: switching kernel families keeps the output exact, and a profile times every layer.
+#[wasm_bindgen_test]
+fn kernel_families_can_be_switched_and_profiled() {
+    let mut model = load();
+    let layers =
+        js_sys::Reflect::get(&model.inspect().unwrap_or_else(|_| panic!("inspect")), &"layers".into()).unwrap();
+    let count = js_sys::Array::from(&layers).length() as usize;
+    for name in ["scalar-u8", mobilenet_wasm::kernels::quant::best().name] {
+        model.use_kernels(name).unwrap_or_else(|_| panic!("{name}"));
+        assert_eq!(model.kernels(), name);
+        assert_eq!(model.run_raw(CAT).unwrap_or_else(|_| panic!("run")), WANT, "{name}");
+        let times = js_sys::Array::from(&model.profile_raw(CAT).unwrap_or_else(|_| panic!("profile")));
+        assert_eq!(times.length() as usize, count);
+    }
+    assert!(model.use_kernels("no-such-family").is_err());
+    assert!(model.profile_raw(&CAT[1..]).is_err());
+    let mut float = Model::seeded(0.25, 96, 1, None).unwrap_or_else(|_| panic!("seeded"));
+    assert!(float.use_kernels("scalar-u8").is_err(), "float models take float families");
 }

@@ -110,8 +110,13 @@ impl QuantizedPlan {
 
     /// Runs on another quantized kernel family (tests compare families on the same plan).
     pub fn with_kernels(mut self, kernels: &'static QuantKernelSet) -> QuantizedPlan {
-        self.kernels = kernels;
+        self.set_kernels(kernels);
         self
+    }
+
+    /// [`Self::with_kernels`] in place (the JS API switches families to compare them).
+    pub fn set_kernels(&mut self, kernels: &'static QuantKernelSet) {
+        self.kernels = kernels;
     }
 
     pub fn kernels(&self) -> &'static QuantKernelSet {

@@ -3,6 +3,8 @@
 //! (x − zero_point is unchanged when both move by 128).
 
 pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd128;
 
 use super::pack::{PackedConvQ, PackedDepthwiseQ, PackedPointwiseQ};
 use super::Geometry;
@@ -61,10 +63,19 @@ pub struct QuantKernelSet {
     pub global_avg_pool: GlobalAvgPoolQFn,
 }
 
+/// The fastest quantized set this build has.
 pub fn best() -> &'static QuantKernelSet {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return &simd128::SIMD128_Q;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     &scalar::SCALAR_Q
 }
 
+/// Every quantized set this build can run, the reference first.
 pub fn all() -> Vec<&'static QuantKernelSet> {
-    vec![&scalar::SCALAR_Q]
+    vec![
+        &scalar::SCALAR_Q,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        &simd128::SIMD128_Q,
+    ]
 }
