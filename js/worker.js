@@ -8,7 +8,7 @@ let session;
 async function start(glueUrl, threads, wasm) {
   const glue = await import(glueUrl);
   await glue.default(wasm === undefined ? undefined : { module_or_path: wasm });
-  if (threads > 1) await glue.initThreadPool(threads);
+  if (threads > 1) await glue.initThreadPool(threads - 1); // this thread computes a share too
   session = new Session(glue);
 }
 

@@ -13,6 +13,8 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 step "cargo test"
 cargo test
+step "cargo test --features threads (the parallel region on rayon's native pool)"
+cargo test --features threads --lib --test engine --test tflite_exact
 step "wasm-pack test --headless --chrome"
 wasm-pack test --headless --chrome
 step "build the wasm package and the page"

@@ -70,15 +70,17 @@ pub fn kernel_name() -> String {
     crate::kernels::best().name.to_string()
 }
 
-/// Starts the worker pool of the threaded build (`await initThreadPool(navigator.hardwareConcurrency)`).
-#[cfg(feature = "threads")]
+/// Starts the worker pool of the threaded build: `await initThreadPool(n - 1)` runs on n threads, since
+/// the thread that calls the model computes its share too.
+#[cfg(all(feature = "threads", target_arch = "wasm32"))]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// How many workers each layer is split across: the thread pool's size in the threaded build, else 1.
+/// How many threads each layer is split across: the calling thread plus the pool's workers in the
+/// threaded build, else 1.
 #[wasm_bindgen(js_name = threadCount)]
 pub fn thread_count() -> usize {
     #[cfg(feature = "threads")]
-    return rayon::current_num_threads();
+    return rayon::current_num_threads() + 1;
     #[cfg(not(feature = "threads"))]
     1
 }

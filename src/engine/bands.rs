@@ -1,21 +1,58 @@
-//! Splitting one layer into horizontal bands of output rows, so workers can run the same kernel on
-//! disjoint parts of the output. A band is an ordinary [`Geometry`] over a slice of the input that starts
-//! at the first row the band reads: kernels need no notion of bands at all.
+//! Splitting one layer into units of work that threads can run side by side: horizontal bands of
+//! output rows for windowed layers, runs of pixels for 1x1 layers. A band is an ordinary [`Geometry`]
+//! over a slice of the input that starts at the first row the band reads, so kernels need no notion
+//! of bands at all.
 
 use crate::kernels::Geometry;
 use std::ops::Range;
 
-/// One band of a windowed layer: the geometry the kernel sees, which input elements it reads and which
-/// output elements it writes (flat NHWC ranges of the layer's full input and output).
+/// What one call of a layer's kernel covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// A windowed layer (conv, depthwise) on this geometry.
+    Window(Geometry),
+    /// A 1x1 layer or a pool over this many pixels.
+    Pixels(usize),
+}
+
+/// One unit of a layer: the kernel's work, which input elements it reads and which output elements it
+/// writes (flat NHWC ranges of the layer's full input and output). A layer's units write consecutive,
+/// disjoint ranges in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Band {
-    pub geometry: Geometry,
+pub struct Unit {
+    pub work: Work,
     pub input: Range<usize>,
     pub output: Range<usize>,
 }
 
+impl Unit {
+    /// The whole layer as one unit.
+    pub fn whole(work: Work, input_len: usize, output_len: usize) -> Unit {
+        Unit { work, input: 0..input_len, output: 0..output_len }
+    }
+}
+
+/// The units of a layer whose whole work is `work`, reading `channels.0` and writing `channels.1`
+/// channels per pixel, for `threads` threads. Layers below ~2 rows or pixels per thread stay whole:
+/// they are not worth a hand-off.
+pub fn split(work: Work, channels: (usize, usize), threads: usize) -> Vec<Unit> {
+    match work {
+        Work::Window(g) if threads > 1 && g.output.h >= 2 * threads => split_rows(&g, threads),
+        Work::Pixels(n) if threads > 1 && n >= 2 * threads => split_pixels(n, threads)
+            .into_iter()
+            .map(|r| Unit {
+                work: Work::Pixels(r.len()),
+                input: r.start * channels.0..r.end * channels.0,
+                output: r.start * channels.1..r.end * channels.1,
+            })
+            .collect(),
+        Work::Window(g) => vec![Unit::whole(work, g.input.len(), g.output.len())],
+        Work::Pixels(n) => vec![Unit::whole(work, n * channels.0, n * channels.1)],
+    }
+}
+
 /// Splits the output rows of `g` into at most `parts` bands of near-equal height.
-pub fn split_rows(g: &Geometry, parts: usize) -> Vec<Band> {
+pub fn split_rows(g: &Geometry, parts: usize) -> Vec<Unit> {
     let rows = g.output.h;
     let parts = parts.clamp(1, rows.max(1));
     let (in_row, out_row) = (g.input.w * g.input.c, g.output.w * g.output.c);
@@ -32,7 +69,11 @@ pub fn split_rows(g: &Geometry, parts: usize) -> Vec<Band> {
                 pad_top,
                 ..*g
             };
-            Band { geometry, input: first * in_row..g.input.h * in_row, output: r0 * out_row..r1 * out_row }
+            Unit {
+                work: Work::Window(geometry),
+                input: first * in_row..g.input.h * in_row,
+                output: r0 * out_row..r1 * out_row,
+            }
         })
         .collect()
 }
@@ -80,10 +121,13 @@ mod tests {
             for parts in 1..6 {
                 let mut banded = vec![f32::NAN; g.output.len()];
                 let bands = split_rows(&g, parts);
-                assert_eq!(bands.iter().map(|b| b.geometry.output.h).sum::<usize>(), g.output.h);
+                let mut rows = 0;
                 for b in bands {
-                    scalar::depthwise(&b.geometry, &w, &x[b.input], &mut banded[b.output], Clamp::NONE);
+                    let Work::Window(bg) = b.work else { panic!("{b:?} is not a band") };
+                    rows += bg.output.h;
+                    scalar::depthwise(&bg, &w, &x[b.input], &mut banded[b.output], Clamp::NONE);
                 }
+                assert_eq!(rows, g.output.h);
                 assert_eq!(banded, whole, "{g:?} in {parts} bands");
             }
         }
@@ -95,92 +139,6 @@ mod tests {
             let runs = split_pixels(pixels, parts);
             assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), pixels);
             assert!(runs.windows(2).all(|w| w[0].end == w[1].start));
-        }
-    }
-}
-
-/// How a layer's work is divided among workers, fixed at plan time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Split {
-    /// One call for the whole layer.
-    #[default]
-    Whole,
-    /// Bands of output rows (windowed layers).
-    Rows(Vec<Band>),
-    /// Runs of pixels (1x1 layers).
-    Pixels(Vec<Range<usize>>),
-}
-
-impl Split {
-    /// The split for a layer with `geometry` (windowed) or `pixels` pixels (1x1) over `threads` workers.
-    pub fn new(geometry: Option<&Geometry>, pixels: usize, threads: usize) -> Split {
-        // Small layers are not worth a hand-off: keep them whole below ~2 rows or pixels per worker.
-        match geometry {
-            _ if threads <= 1 => Split::Whole,
-            Some(g) if g.output.h >= 2 * threads => Split::Rows(split_rows(g, threads)),
-            None if pixels >= 2 * threads => Split::Pixels(split_pixels(pixels, threads)),
-            _ => Split::Whole,
-        }
-    }
-}
-
-#[cfg(feature = "threads")]
-fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
-    rayon::join(a, b);
-}
-
-#[cfg(not(feature = "threads"))]
-fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
-    a();
-    b();
-}
-
-/// Runs `kernel(band geometry, band input, band output)` for every band, halving the list recursively so
-/// each half runs on its own worker (rayon's join needs no heap allocation). `out` starts at element
-/// `offset` of the layer's output.
-pub fn run_rows<T: Sync, U: Send>(
-    bands: &[Band],
-    src: &[T],
-    out: &mut [U],
-    offset: usize,
-    kernel: &(impl Fn(&Geometry, &[T], &mut [U]) + Sync),
-) {
-    match bands {
-        [] => {}
-        [b] => kernel(&b.geometry, &src[b.input.clone()], &mut out[b.output.start - offset..b.output.end - offset]),
-        _ => {
-            let (left, right) = bands.split_at(bands.len() / 2);
-            let (lo, hi) = out.split_at_mut(right[0].output.start - offset);
-            let mid = right[0].output.start;
-            join(|| run_rows(left, src, lo, offset, kernel), || run_rows(right, src, hi, mid, kernel));
-        }
-    }
-}
-
-/// Runs `kernel(pixel count, input, output)` on runs of pixels of a 1x1 layer (`cin` → `cout` channels).
-pub fn run_pixels<T: Sync, U: Send>(
-    runs: &[Range<usize>],
-    (cin, cout): (usize, usize),
-    src: &[T],
-    out: &mut [U],
-    offset: usize,
-    kernel: &(impl Fn(usize, &[T], &mut [U]) + Sync),
-) {
-    match runs {
-        [] => {}
-        [r] => kernel(
-            r.len(),
-            &src[r.start * cin..r.end * cin],
-            &mut out[(r.start - offset) * cout..(r.end - offset) * cout],
-        ),
-        _ => {
-            let (left, right) = runs.split_at(runs.len() / 2);
-            let mid = right[0].start;
-            let (lo, hi) = out.split_at_mut((mid - offset) * cout);
-            join(
-                || run_pixels(left, (cin, cout), src, lo, offset, kernel),
-                || run_pixels(right, (cin, cout), src, hi, mid, kernel),
-            );
         }
     }
 }

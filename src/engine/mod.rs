@@ -12,7 +12,8 @@ use crate::weights::{LayerWeights, Weights};
 
 pub mod bands;
 pub mod quantized;
-use bands::Split;
+mod schedule;
+use bands::{Unit, Work};
 pub use quantized::{QuantOutput, QuantizedPlan};
 
 /// What one layer runs, with its weights packed.
@@ -30,7 +31,56 @@ struct Layer {
     spec: LayerSpec,
     step: Step,
     clamp: Clamp,
-    split: Split,
+    /// The layer's work in units threads can share (one unit: the whole layer).
+    units: Vec<Unit>,
+}
+
+impl Layer {
+    fn new(spec: LayerSpec, step: Step) -> Layer {
+        let clamp = if spec.relu6 { Clamp::RELU6 } else { Clamp::NONE };
+        let mut layer = Layer { spec, step, clamp, units: Vec::new() };
+        layer.split(1);
+        layer
+    }
+
+    /// Divides the layer's work for `threads` threads.
+    fn split(&mut self, threads: usize) {
+        let (spec, channels) = (&self.spec, (self.spec.input.c, self.spec.output.c));
+        self.units = match &self.step {
+            Step::Conv(g, _) | Step::Depthwise(g, _) => bands::split(Work::Window(*g), channels, threads),
+            Step::Pointwise(_) => bands::split(Work::Pixels(spec.input.h * spec.input.w), channels, threads),
+            Step::AvgPool => {
+                vec![Unit::whole(Work::Pixels(spec.input.h * spec.input.w), spec.input.len(), spec.output.len())]
+            }
+            Step::Logits(_) => vec![Unit::whole(Work::Pixels(1), spec.input.len(), spec.output.len())],
+        };
+    }
+}
+
+/// The layers and kernels of a plan, apart from its buffers, for the scheduler.
+struct Net<'a> {
+    layers: &'a [Layer],
+    kernels: &'static KernelSet,
+}
+
+impl schedule::Layers for Net<'_> {
+    type Elem = f32;
+
+    fn units(&self, i: usize) -> &[Unit] {
+        &self.layers[i].units
+    }
+
+    fn run(&self, i: usize, work: Work, src: &[f32], dst: &mut [f32]) {
+        let (k, l) = (self.kernels, &self.layers[i]);
+        match (&l.step, work) {
+            (Step::Conv(_, w), Work::Window(g)) => (k.conv)(&g, w, src, dst, l.clamp),
+            (Step::Depthwise(_, w), Work::Window(g)) => (k.depthwise)(&g, w, src, dst, l.clamp),
+            (Step::Pointwise(w) | Step::Logits(w), Work::Pixels(n)) => (k.pointwise)(n, w, src, dst, l.clamp),
+            (Step::AvgPool, Work::Pixels(n)) => (k.global_avg_pool)(n, l.spec.input.c, src, dst),
+            // Layer::split pairs windowed steps with windows and the others with pixel counts.
+            (step, work) => unreachable!("{work:?} for {step:?}"),
+        }
+    }
 }
 
 /// Logits and probabilities of the last full run, borrowed from the plan's buffers.
@@ -61,8 +111,7 @@ impl Plan {
         let mut layers = Vec::with_capacity(specs.len());
         for (spec, w) in specs.into_iter().zip(&weights.layers) {
             let step = build_step(&spec, w.as_ref())?;
-            let clamp = if spec.relu6 { Clamp::RELU6 } else { Clamp::NONE };
-            layers.push(Layer { spec, step, clamp, split: Split::Whole });
+            layers.push(Layer::new(spec, step));
         }
         let largest = layers.iter().map(|l| l.spec.output.len()).max().unwrap_or(0);
         let input_len = layers.first().map_or(0, |l| l.spec.input.len());
@@ -83,12 +132,10 @@ impl Plan {
         Plan::new(config, &Weights::seeded(&config, seed))
     }
 
-    /// Divides every large layer among `threads` workers (bands of rows, runs of pixels). Without the
+    /// Divides every large layer among `threads` threads (bands of rows, runs of pixels). Without the
     /// `threads` feature the parts run one after the other, which tests use to check the split.
     pub fn with_threads(mut self, threads: usize) -> Plan {
-        for l in &mut self.layers {
-            l.split = split_for(&l.step, &l.spec, threads);
-        }
+        self.layers.iter_mut().for_each(|l| l.split(threads));
         self
     }
 
@@ -201,39 +248,14 @@ impl Plan {
         Output { logits, probabilities: &self.probabilities }
     }
 
-    /// The loop every entry point shares: layers 0..=last, each reading `ping` and writing `pong`.
-    fn forward(&mut self, source: Source<'_>, last: usize, mut timing: Option<(&dyn Fn() -> f64, &mut [f64])>) {
-        let k = self.kernels;
-        for (i, layer) in self.layers[..=last].iter().enumerate() {
-            let start = timing.as_ref().map(|(now, _)| now());
-            let src: &[f32] = match (i, &source) {
-                (0, Source::Given(input)) => input,
-                (0, Source::Own) => &self.input,
-                _ => &self.ping[..layer.spec.input.len()],
-            };
-            let dst = &mut self.pong[..layer.spec.output.len()];
-            let pixels = layer.spec.input.h * layer.spec.input.w;
-            let (clamp, channels) = (layer.clamp, (layer.spec.input.c, layer.spec.output.c));
-            match (&layer.step, &layer.split) {
-                (Step::Conv(_, w), Split::Rows(b)) => {
-                    bands::run_rows(b, src, dst, 0, &|g, s, d| (k.conv)(g, w, s, d, clamp))
-                }
-                (Step::Conv(g, w), _) => (k.conv)(g, w, src, dst, clamp),
-                (Step::Depthwise(_, w), Split::Rows(b)) => {
-                    bands::run_rows(b, src, dst, 0, &|g, s, d| (k.depthwise)(g, w, s, d, clamp))
-                }
-                (Step::Depthwise(g, w), _) => (k.depthwise)(g, w, src, dst, clamp),
-                (Step::Pointwise(w), Split::Pixels(r)) => {
-                    bands::run_pixels(r, channels, src, dst, 0, &|n, s, d| (k.pointwise)(n, w, s, d, clamp))
-                }
-                (Step::Pointwise(w) | Step::Logits(w), _) => (k.pointwise)(pixels, w, src, dst, clamp),
-                (Step::AvgPool, _) => (k.global_avg_pool)(pixels, layer.spec.input.c, src, dst),
-            }
-            std::mem::swap(&mut self.ping, &mut self.pong);
-            if let (Some(start), Some((now, times))) = (start, timing.as_mut()) {
-                times[i] = now() - start;
-            }
-        }
+    /// The loop every entry point shares: layers 0..=last from the input, the output left in `ping`.
+    fn forward(&mut self, source: Source<'_>, last: usize, timing: schedule::Timing<'_>) {
+        let first: &[f32] = match source {
+            Source::Given(input) => input,
+            Source::Own => &self.input,
+        };
+        let net = Net { layers: &self.layers, kernels: self.kernels };
+        schedule::forward(&net, first, &mut self.ping, &mut self.pong, last, timing);
     }
 }
 
@@ -253,15 +275,6 @@ fn check_input(input: &[f32], expected: usize) -> Result<(), Error> {
         return Err(Error::NonFinite(format!("input value {i} is {}", input[i])));
     }
     Ok(())
-}
-
-/// How a layer divides among `threads` workers.
-fn split_for(step: &Step, spec: &LayerSpec, threads: usize) -> Split {
-    match step {
-        Step::Conv(g, _) | Step::Depthwise(g, _) => Split::new(Some(g), 0, threads),
-        Step::Pointwise(_) => Split::new(None, spec.input.h * spec.input.w, threads),
-        Step::Logits(_) | Step::AvgPool => Split::Whole,
-    }
 }
 
 /// The geometry of a SAME-padded windowed layer.

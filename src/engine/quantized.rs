@@ -2,8 +2,8 @@
 //! activations in ping-pong buffers allocated once, integer kernels behind a [`QuantKernelSet`], and
 //! TFLite's fixed-point softmax at the end, so the output matches the TFLite reference byte for byte.
 
-use super::bands::{self, Split};
-use super::geometry;
+use super::bands::{self, Unit, Work};
+use super::{geometry, schedule};
 use crate::arch::{Config, LayerSpec, OpKind};
 use crate::error::Error;
 use crate::kernels::pack::{self, PackedConvQ, PackedDepthwiseQ, PackedPointwiseQ};
@@ -25,7 +25,55 @@ enum Step {
 struct Layer {
     spec: LayerSpec,
     step: Step,
-    split: Split,
+    /// The layer's work in units threads can share (one unit: the whole layer).
+    units: Vec<Unit>,
+}
+
+impl Layer {
+    fn new(spec: LayerSpec, step: Step) -> Layer {
+        let mut layer = Layer { spec, step, units: Vec::new() };
+        layer.split(1);
+        layer
+    }
+
+    /// Divides the layer's work for `threads` threads.
+    fn split(&mut self, threads: usize) {
+        let (spec, channels) = (&self.spec, (self.spec.input.c, self.spec.output.c));
+        let pixels = Work::Pixels(spec.input.h * spec.input.w);
+        self.units = match (&self.step, spec.op) {
+            (Step::Conv(g, _) | Step::Depthwise(g, _), _) => bands::split(Work::Window(*g), channels, threads),
+            (Step::Pointwise(_), OpKind::Pointwise) => bands::split(pixels, channels, threads),
+            // The logits and the pool are too small to divide.
+            (Step::Pointwise(_) | Step::AvgPool, _) => vec![Unit::whole(pixels, spec.input.len(), spec.output.len())],
+        };
+    }
+}
+
+/// The layers and kernels of a plan, apart from its buffers, for the scheduler.
+struct Net<'a> {
+    layers: &'a [Layer],
+    kernels: &'static QuantKernelSet,
+    pool: &'a PoolQ,
+}
+
+impl schedule::Layers for Net<'_> {
+    type Elem = u8;
+
+    fn units(&self, i: usize) -> &[Unit] {
+        &self.layers[i].units
+    }
+
+    fn run(&self, i: usize, work: Work, src: &[u8], dst: &mut [u8]) {
+        let (k, l) = (self.kernels, &self.layers[i]);
+        match (&l.step, work) {
+            (Step::Conv(_, w), Work::Window(g)) => (k.conv)(&g, w, src, dst),
+            (Step::Depthwise(_, w), Work::Window(g)) => (k.depthwise)(&g, w, src, dst),
+            (Step::Pointwise(w), Work::Pixels(n)) => (k.pointwise)(n, w, src, dst),
+            (Step::AvgPool, Work::Pixels(n)) => (k.global_avg_pool)(n, l.spec.input.c, src, dst, self.pool),
+            // Layer::split pairs windowed steps with windows and the others with pixel counts.
+            (step, work) => unreachable!("{work:?} for {step:?}"),
+        }
+    }
 }
 
 /// The softmax output of the last run: raw bytes as the model stores them and probabilities.
@@ -70,7 +118,7 @@ impl QuantizedPlan {
         let mut layers = Vec::with_capacity(specs.len());
         for (spec, w) in specs.into_iter().zip(&weights.layers) {
             let step = build_step(&spec, w.as_ref())?;
-            layers.push(Layer { spec, step, split: Split::Whole });
+            layers.push(Layer::new(spec, step));
         }
         let largest = layers.iter().map(|l| l.spec.output.len()).max().unwrap_or(0);
         let input_len = layers.first().map_or(0, |l| l.spec.input.len());
@@ -98,13 +146,7 @@ impl QuantizedPlan {
 
     /// Divides every large layer among `threads` workers, as [`super::Plan::with_threads`].
     pub fn with_threads(mut self, threads: usize) -> QuantizedPlan {
-        for l in &mut self.layers {
-            l.split = match (&l.step, l.spec.op) {
-                (Step::Conv(g, _) | Step::Depthwise(g, _), _) => Split::new(Some(g), 0, threads),
-                (Step::Pointwise(_), OpKind::Pointwise) => Split::new(None, l.spec.input.h * l.spec.input.w, threads),
-                _ => Split::Whole,
-            };
-        }
+        self.layers.iter_mut().for_each(|l| l.split(threads));
         self
     }
 
@@ -258,32 +300,10 @@ impl QuantizedPlan {
         QuantOutput { raw: &self.raw, probabilities: &self.probabilities }
     }
 
-    fn forward(&mut self, last: usize, mut timing: Option<(&dyn Fn() -> f64, &mut [f64])>) {
-        let k = self.kernels;
-        for (i, layer) in self.layers[..=last].iter().enumerate() {
-            let start = timing.as_ref().map(|(now, _)| now());
-            let src: &[u8] = if i == 0 { &self.input } else { &self.ping[..layer.spec.input.len()] };
-            let dst = &mut self.pong[..layer.spec.output.len()];
-            let pixels = layer.spec.input.h * layer.spec.input.w;
-            let channels = (layer.spec.input.c, layer.spec.output.c);
-            match (&layer.step, &layer.split) {
-                (Step::Conv(_, w), Split::Rows(b)) => bands::run_rows(b, src, dst, 0, &|g, s, d| (k.conv)(g, w, s, d)),
-                (Step::Conv(g, w), _) => (k.conv)(g, w, src, dst),
-                (Step::Depthwise(_, w), Split::Rows(b)) => {
-                    bands::run_rows(b, src, dst, 0, &|g, s, d| (k.depthwise)(g, w, s, d))
-                }
-                (Step::Depthwise(g, w), _) => (k.depthwise)(g, w, src, dst),
-                (Step::Pointwise(w), Split::Pixels(r)) => {
-                    bands::run_pixels(r, channels, src, dst, 0, &|n, s, d| (k.pointwise)(n, w, s, d))
-                }
-                (Step::Pointwise(w), _) => (k.pointwise)(pixels, w, src, dst),
-                (Step::AvgPool, _) => (k.global_avg_pool)(pixels, layer.spec.input.c, src, dst, &self.pool),
-            }
-            std::mem::swap(&mut self.ping, &mut self.pong);
-            if let (Some(start), Some((now, times))) = (start, timing.as_mut()) {
-                times[i] = now() - start;
-            }
-        }
+    /// Runs layers 0..=last on `input`, leaving the output in `ping`.
+    fn forward(&mut self, last: usize, timing: schedule::Timing<'_>) {
+        let net = Net { layers: &self.layers, kernels: self.kernels, pool: &self.pool };
+        schedule::forward(&net, &self.input, &mut self.ping, &mut self.pong, last, timing);
     }
 }
 

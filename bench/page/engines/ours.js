@@ -5,7 +5,7 @@ let pkg;
 
 /**
  * Null when no build of ours can run `threads` threads. One thread runs the SIMD build (/pkg); more run
- * the threaded build (/pkg-threads, wasm-bindgen-rayon) with a pool sized to the row (one page per count).
+ * the threaded build (/pkg-threads, wasm-bindgen-rayon) with threads − 1 pool workers, since the calling thread computes a share too (one page per count).
  */
 export async function start(threads) {
   const dir = threads > 1 ? '/pkg-threads' : '/pkg';
@@ -15,7 +15,7 @@ export async function start(threads) {
     return null; // no threaded build here
   }
   await pkg.default();
-  if (threads > 1) await pkg.initThreadPool(threads);
+  if (threads > 1) await pkg.initThreadPool(threads - 1); // this thread computes a share too
   return { detail: `${threads > 1 ? `threaded build × ${pkg.threadCount()}` : 'SIMD build'}, kernels: ${pkg.kernelName()}`, load };
 }
 
