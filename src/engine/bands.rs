@@ -3,6 +3,7 @@
 //! over a slice of the input that starts at the first row the band reads, so kernels need no notion
 //! of bands at all.
 
+use crate::arch::{LayerSpec, OpKind};
 use crate::kernels::Geometry;
 use std::ops::Range;
 
@@ -25,29 +26,27 @@ pub struct Unit {
     pub output: Range<usize>,
 }
 
-impl Unit {
-    /// The whole layer as one unit.
-    pub fn whole(work: Work, input_len: usize, output_len: usize) -> Unit {
-        Unit { work, input: 0..input_len, output: 0..output_len }
-    }
-}
-
-/// The units of a layer whose whole work is `work`, reading `channels.0` and writing `channels.1`
-/// channels per pixel, for `threads` threads. Layers below ~2 rows or pixels per thread stay whole:
-/// they are not worth a hand-off.
-pub fn split(work: Work, channels: (usize, usize), threads: usize) -> Vec<Unit> {
-    match work {
-        Work::Window(g) if threads > 1 && g.output.h >= 2 * threads => split_rows(&g, threads),
-        Work::Pixels(n) if threads > 1 && n >= 2 * threads => split_pixels(n, threads)
+/// The units of layer `spec` for `threads` threads; `window` is its geometry if it is windowed (conv,
+/// depthwise). Pointwise layers split into runs of pixels, windowed ones into bands of rows; the pool and
+/// the logits, and layers below ~2 rows or pixels per thread, stay whole: not worth a hand-off.
+pub fn units(spec: &LayerSpec, window: Option<Geometry>, threads: usize) -> Vec<Unit> {
+    let pixels = spec.input.h * spec.input.w;
+    let divisible = !matches!(spec.op, OpKind::AvgPool | OpKind::Logits) && threads > 1;
+    let (cin, cout) = (spec.input.c, spec.output.c);
+    match window {
+        Some(g) if divisible && g.output.h >= 2 * threads => split_rows(&g, threads),
+        None if divisible && pixels >= 2 * threads => split_pixels(pixels, threads)
             .into_iter()
             .map(|r| Unit {
                 work: Work::Pixels(r.len()),
-                input: r.start * channels.0..r.end * channels.0,
-                output: r.start * channels.1..r.end * channels.1,
+                input: r.start * cin..r.end * cin,
+                output: r.start * cout..r.end * cout,
             })
             .collect(),
-        Work::Window(g) => vec![Unit::whole(work, g.input.len(), g.output.len())],
-        Work::Pixels(n) => vec![Unit::whole(work, n * channels.0, n * channels.1)],
+        _ => {
+            let work = window.map_or(Work::Pixels(pixels), Work::Window);
+            vec![Unit { work, input: 0..spec.input.len(), output: 0..spec.output.len() }]
+        }
     }
 }
 

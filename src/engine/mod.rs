@@ -45,15 +45,11 @@ impl Layer {
 
     /// Divides the layer's work for `threads` threads.
     fn split(&mut self, threads: usize) {
-        let (spec, channels) = (&self.spec, (self.spec.input.c, self.spec.output.c));
-        self.units = match &self.step {
-            Step::Conv(g, _) | Step::Depthwise(g, _) => bands::split(Work::Window(*g), channels, threads),
-            Step::Pointwise(_) => bands::split(Work::Pixels(spec.input.h * spec.input.w), channels, threads),
-            Step::AvgPool => {
-                vec![Unit::whole(Work::Pixels(spec.input.h * spec.input.w), spec.input.len(), spec.output.len())]
-            }
-            Step::Logits(_) => vec![Unit::whole(Work::Pixels(1), spec.input.len(), spec.output.len())],
+        let window = match &self.step {
+            Step::Conv(g, _) | Step::Depthwise(g, _) => Some(*g),
+            _ => None,
         };
+        self.units = bands::units(&self.spec, window, threads);
     }
 }
 

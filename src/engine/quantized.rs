@@ -38,14 +38,11 @@ impl Layer {
 
     /// Divides the layer's work for `threads` threads.
     fn split(&mut self, threads: usize) {
-        let (spec, channels) = (&self.spec, (self.spec.input.c, self.spec.output.c));
-        let pixels = Work::Pixels(spec.input.h * spec.input.w);
-        self.units = match (&self.step, spec.op) {
-            (Step::Conv(g, _) | Step::Depthwise(g, _), _) => bands::split(Work::Window(*g), channels, threads),
-            (Step::Pointwise(_), OpKind::Pointwise) => bands::split(pixels, channels, threads),
-            // The logits and the pool are too small to divide.
-            (Step::Pointwise(_) | Step::AvgPool, _) => vec![Unit::whole(pixels, spec.input.len(), spec.output.len())],
+        let window = match &self.step {
+            Step::Conv(g, _) | Step::Depthwise(g, _) => Some(*g),
+            _ => None,
         };
+        self.units = bands::units(&self.spec, window, threads);
     }
 }
 

@@ -234,6 +234,9 @@ mod region {
         }
     }
 
+    /// Spins of a waiting part before it starts yielding its core (~tens of microseconds).
+    const SPINS_BEFORE_YIELD: u32 = 10_000;
+
     /// A reusable spinning barrier. The parts are busy for the whole inference and the waits are short,
     /// so spinning beats sleeping (a browser's main thread cannot sleep anyway).
     struct Barrier {
@@ -261,8 +264,16 @@ mod region {
                 self.generation.fetch_add(1, Ordering::Release);
                 return;
             }
+            let mut spins = 0u32;
             while self.generation.load(Ordering::Acquire) == generation && !self.poisoned.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
+                // On a busy machine the part we wait for may not be running: after a while, give up the
+                // core natively (in wasm yielding does nothing, and the main thread may not sleep).
+                spins = spins.saturating_add(1);
+                if spins < SPINS_BEFORE_YIELD {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
             }
         }
     }
