@@ -13,24 +13,13 @@ use mobilenet_wasm::quant::{quantize_multiplier, QuantizedMultiplier};
 use mobilenet_wasm::rng::Rng;
 use mobilenet_wasm::tflite::import::Precision;
 use mobilenet_wasm::Classifier;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/counting.rs"]
+mod counting;
+use counting::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -288,11 +277,11 @@ fn simd_inference_does_not_allocate() {
     let Runner::Quantized(plan) = model.runner_mut() else { panic!() };
     let mut times = vec![0.0; plan.layers().count()];
     plan.run(CAT).unwrap();
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     for _ in 0..3 {
         plan.run(CAT).unwrap();
         plan.run_to(CAT, "AvgPool_1a").unwrap();
         plan.profile(CAT, &|| 0.0, &mut times).unwrap();
     }
-    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0);
+    assert_eq!(allocations() - before, 0);
 }
