@@ -2,6 +2,9 @@
 // Web Worker so a page stays responsive); the threaded build always runs in a worker, because wasm
 // threads may not block the page's main thread. The threaded build is used only when the page is
 // cross-origin isolated (COOP/COEP), since it needs SharedArrayBuffer.
+// Each build also ships a relaxed SIMD .wasm (mobilenet_wasm_relaxed_bg.wasm: the same Rust API, so the
+// same glue, with fused multiply-adds where the CPU has FMA); it is loaded when the browser validates
+// relaxed SIMD and the caller did not say where the .wasm is, with the plain .wasm as the fallback.
 import init, * as glue from '../pkg/mobilenet_wasm.js';
 import { fromData, ModelLoadError } from './errors.js';
 import { Session } from './session.js';
@@ -9,7 +12,13 @@ import { Session } from './session.js';
 // Resolved at run time, not written as `new URL('literal', import.meta.url)`: bundlers would otherwise
 // try to bundle the optional threaded build (absent from most installs) and the worker. Bundled apps
 // serve a copy of the package and say where (`packageUrl`), since the bundle's own URL is elsewhere.
-const FILES = { simd: 'pkg/mobilenet_wasm.js', threads: 'pkg-threads/mobilenet_wasm.js', worker: 'js/worker.js' };
+const FILES = {
+  simd: 'pkg/mobilenet_wasm.js',
+  simdRelaxed: 'pkg/mobilenet_wasm_relaxed_bg.wasm',
+  threads: 'pkg-threads/mobilenet_wasm.js',
+  threadsRelaxed: 'pkg-threads/mobilenet_wasm_relaxed_bg.wasm',
+  worker: 'js/worker.js',
+};
 const PACKAGE = new URL('../', import.meta.url).href;
 const here = (key, packageUrl) => new URL(FILES[key], new URL(packageUrl ?? PACKAGE, globalThis.location?.href)).href;
 
@@ -17,16 +26,41 @@ const here = (key, packageUrl) => new URL(FILES[key], new URL(packageUrl ?? PACK
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0,
   253, 12, ...new Array(16).fill(0), 11]);
 
+// A module of one function that runs f32x4.relaxed_madd (0xfd 0x85 0x02) on its v128 argument:
+// (module (func (param v128) (result v128) local.get 0 local.get 0 local.get 0 f32x4.relaxed_madd)).
+// Browsers without relaxed SIMD (Chrome < 114, Firefox and Safari so far) reject it.
+export const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 0, 32, 0, 253, 133, 2, 11]);
+
+/** Whether this engine runs relaxed SIMD, i.e. can load the relaxed builds. */
+export const hasRelaxedSimd = () => WebAssembly.validate(RELAXED_PROBE);
+
+const relaxedFailed = (e) => `relaxed SIMD build unavailable (${e.message}); running the plain SIMD build`;
+const joinNotes = (...notes) => notes.filter(Boolean).join('; ');
+
 let mainGlue; // the single-thread build on this thread, initialized once and shared by every model
 
-/** The single-thread build on this thread (for `inspect` and for main-thread models). */
+/**
+ * The single-thread build on this thread (for `inspect` and for main-thread models):
+ * {glue, relaxedSimd, note}, note saying why the relaxed build failed to load ('' otherwise).
+ */
 export function startGlue(wasm) {
   mainGlue ??= (async () => {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       throw new ModelLoadError('this browser has no WebAssembly SIMD (Chrome 91+, Firefox 89+, Safari 16.4+ have it)');
     }
+    let note = '';
+    if (wasm === undefined && hasRelaxedSimd()) {
+      try {
+        // Written literally, like the glue's own default .wasm URL, so bundlers emit it as an asset too.
+        await init({ module_or_path: new URL('../pkg/mobilenet_wasm_relaxed_bg.wasm', import.meta.url) });
+        return { glue, relaxedSimd: true, note };
+      } catch (e) {
+        note = relaxedFailed(e); // the glue allows another init after a failed one
+      }
+    }
     await init(wasm === undefined ? undefined : { module_or_path: wasm });
-    return glue;
+    return { glue, relaxedSimd: false, note };
   })().catch((e) => {
     mainGlue = undefined; // let a later call try again (e.g. after a network error)
     throw e instanceof ModelLoadError ? e : new ModelLoadError(`cannot start the engine: ${e.message}`, { cause: e });
@@ -35,7 +69,7 @@ export function startGlue(wasm) {
 }
 
 /**
- * Starts an engine: {call(op, ...args) → Promise, close(), build: {name, threads, worker, note}}.
+ * Starts an engine: {call(op, ...args) → Promise, close(), build: {name, threads, worker, relaxedSimd, note}}.
  * `threads`: false/0/1 = one thread, true = all cores, n = n threads.
  */
 export async function startEngine({ threads = false, worker = false, wasm, packageUrl } = {}) {
@@ -44,7 +78,8 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
   if (wanted > 1) {
     if (globalThis.crossOriginIsolated) {
       try {
-        return await WorkerEngine.start(here('threads', packageUrl), wanted, undefined, '', packageUrl);
+        const relaxed = wasm === undefined ? here('threadsRelaxed', packageUrl) : undefined;
+        return await startWorker(here('threads', packageUrl), wanted, undefined, relaxed, '', packageUrl);
       } catch (e) {
         note = `threaded build unavailable (${e.message}); running one thread`;
       }
@@ -54,13 +89,30 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
   }
   // A relative .wasm URL means relative to the page, not to the worker's script.
   const where = typeof wasm === 'string' || wasm instanceof URL ? new URL(wasm, globalThis.location?.href).href : wasm;
-  if (worker) return WorkerEngine.start(here('simd', packageUrl), 1, where, note, packageUrl);
-  const session = new Session(await startGlue(wasm));
+  if (worker) {
+    const relaxed = wasm === undefined ? here('simdRelaxed', packageUrl) : undefined;
+    return startWorker(here('simd', packageUrl), 1, where, relaxed, note, packageUrl);
+  }
+  const started = await startGlue(wasm);
+  const session = new Session(started.glue);
   return {
-    build: { name: 'simd', threads: 1, worker: false, note },
+    build: { name: 'simd', threads: 1, worker: false, relaxedSimd: started.relaxedSimd, note: joinNotes(note, started.note) },
     call: async (op, ...args) => session[op](...args),
     close: () => session.dispose(),
   };
+}
+
+// A worker on the relaxed .wasm (`relaxed`: its URL, or undefined) when the browser has relaxed SIMD;
+// else, or if that fails, on `wasm` (undefined: the glue's own .wasm).
+async function startWorker(glueUrl, threads, wasm, relaxed, note, packageUrl) {
+  if (relaxed !== undefined && hasRelaxedSimd()) {
+    try {
+      return await WorkerEngine.start(glueUrl, threads, relaxed, note, packageUrl, true);
+    } catch (e) {
+      note = joinNotes(note, relaxedFailed(e));
+    }
+  }
+  return WorkerEngine.start(glueUrl, threads, wasm, note, packageUrl, false);
 }
 
 // Calls a Session inside js/worker.js; each request carries an id that its reply echoes.
@@ -69,7 +121,7 @@ class WorkerEngine {
   #pending = new Map();
   #next = 0;
 
-  static async start(glueUrl, threads, wasm, note = '', packageUrl = undefined) {
+  static async start(glueUrl, threads, wasm, note = '', packageUrl = undefined, relaxedSimd = false) {
     const engine = new WorkerEngine(packageUrl);
     try {
       await engine.call('start', glueUrl, threads, wasm);
@@ -77,7 +129,7 @@ class WorkerEngine {
       engine.close();
       throw e instanceof ModelLoadError ? e : new ModelLoadError(`cannot start the engine worker: ${e.message}`);
     }
-    engine.build = { name: threads > 1 ? 'threads' : 'simd', threads, worker: true, note };
+    engine.build = { name: threads > 1 ? 'threads' : 'simd', threads, worker: true, relaxedSimd, note };
     return engine;
   }
 

@@ -32,7 +32,10 @@ export interface LoadOptions {
   float?: boolean;
   /** Download progress in bytes; total is null when the server sends no Content-Length. */
   onProgress?: (progress: { loaded: number; total: number | null }) => void;
-  /** Where the single-thread .wasm is (URL, Response, bytes or a compiled module), for hosts that move it. */
+  /**
+   * Where the single-thread .wasm is (URL, Response, bytes or a compiled module), for hosts that move it.
+   * Given, it is what runs: the relaxed SIMD .wasm is then not tried.
+   */
   wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
   /**
    * Where the page serves a copy of this package (its js/, pkg/ and pkg-threads/ folders), e.g.
@@ -60,7 +63,16 @@ export interface Build {
   threads: number;
   /** Whether the engine runs in a Web Worker. */
   worker: boolean;
-  /** Why fewer threads run than were asked for ('' when none were, or all were granted). */
+  /**
+   * Whether the relaxed SIMD .wasm runs (mobilenet_wasm_relaxed_bg.wasm: multiply-adds fused where the
+   * CPU has FMA; results within rounding of the plain build). Chosen when the browser validates relaxed
+   * SIMD and `wasm` was not given; the plain .wasm runs otherwise, or if the relaxed one fails to load.
+   */
+  relaxedSimd: boolean;
+  /**
+   * Why fewer threads run than were asked for, or why the relaxed SIMD build failed to load ('' when
+   * nothing went differently from what was asked).
+   */
   note: string;
 }
 
@@ -119,7 +131,10 @@ export interface MobileNet {
   readonly numClasses: number;
   readonly quantized: boolean;
   readonly hasLabels: boolean;
-  /** Kernel family that runs, e.g. "scalar-u8". */
+  /**
+   * Kernel family that runs: "simd128-u8" (quantized models), "simd128" (float), "relaxed-simd128" (float
+   * on the relaxed SIMD build).
+   */
   readonly kernels: string;
   readonly build: Build;
   /** Whether profile() works with this engine build. */

@@ -45,7 +45,7 @@ export async function load(options = {}) {
 
 /** Per-layer report of any configuration, without a model: {config, convention, layers, totals, shares, separable}. */
 export async function inspect({ alpha = 1, resolution = 224, classes = 1001, outputStride = 32, wasm } = {}) {
-  const glue = await startGlue(wasm);
+  const { glue } = await startGlue(wasm);
   const [height, width] = Array.isArray(resolution) ? resolution : [resolution, resolution];
   try {
     return glue.inspect(alpha, height, classes, outputStride, width);
@@ -87,9 +87,9 @@ class MobileNet {
   get numClasses() { return this.#info.numClasses; }
   get quantized() { return this.#info.quantized; }
   get hasLabels() { return this.#info.hasLabels; }
-  /** The kernel family that runs, e.g. "scalar-u8" or "simd128". */
+  /** The kernel family that runs, e.g. "simd128-u8", "simd128" or "relaxed-simd128". */
   get kernels() { return this.#info.kernels; }
-  /** Which build runs: {name: 'simd' | 'threads', threads, worker, note}. */
+  /** Which build runs: {name: 'simd' | 'threads', threads, worker, relaxedSimd, note}. */
   get build() { return { ...this.#engine.build }; }
   /** Whether profile() can time each layer in this engine build. */
   get canProfile() { return this.#info.canProfile; }

@@ -1,40 +1,87 @@
 #!/usr/bin/env bash
-# Builds the two wasm packages and lays out the page's git-ignored files beside www/:
-#   www/pkg          SIMD128, single thread: runs everywhere.
-#   www/pkg-threads  SIMD128 + wasm-bindgen-rayon workers over shared memory: needs a cross-origin isolated page.
-#   www/js (the npm wrapper the page runs on), www/models (the pretrained models), www/builds.json.
-# MOBILENET_BUILD=simd skips the threaded build (about a minute of build-std on a cold cache).
+# Builds the wasm packages and lays out the page's git-ignored files beside www/:
+#   pkg/           SIMD128, single thread: runs everywhere.
+#   pkg-threads/   SIMD128 + wasm-bindgen-rayon workers over shared memory: needs a cross-origin isolated page.
+#   Each also holds mobilenet_wasm_relaxed_bg.wasm: the same crate built with +relaxed-simd (fused
+#   multiply-adds where the CPU has FMA), which the JS wrapper loads through the same glue JS when the
+#   browser validates relaxed SIMD. Its glue must equal the plain glue byte for byte; the build checks.
+#   www/pkg, www/pkg-threads (copies), www/js (the npm wrapper the page runs on), www/models (the
+#   pretrained models), www/builds.json.
+# MOBILENET_BUILD=simd skips the threaded builds (about a minute of build-std each on a cold cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The plain build's flags live in .cargo/config.toml only: an exported RUSTFLAGS would drop +simd128.
 unset RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
+
+# The plain single-thread build's flags (.cargo/config.toml), spelled out for the builds that replace them.
+SIMD_FLAGS="-C target-feature=+simd128 -C llvm-args=-pre-RA-sched=source"
+# Shared memory needs atomics plus these link args (TOOLCHAIN.md).
+THREADS_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
+for arg in --shared-memory --max-memory=1073741824 --import-memory --export=__wasm_init_tls \
+  --export=__tls_size --export=__tls_align --export=__tls_base; do
+  THREADS_FLAGS+=" -C link-arg=$arg"
+done
+
+# The same flags with +relaxed-simd added to the target features.
+relaxed() { sed 's/target-feature=\([^ ]*\)/target-feature=\1,+relaxed-simd/' <<<"$1"; }
+
+build_simd() { # out-dir, target-dir, rustflags ('' = .cargo/config.toml's)
+  if [ -n "$3" ]; then
+    CARGO_TARGET_DIR="$2" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$3" \
+      wasm-pack build --target web --release --out-dir "$1" --no-pack
+  else
+    CARGO_TARGET_DIR="$2" wasm-pack build --target web --release --out-dir "$1" --no-pack
+  fi
+}
+
+build_threads() { # out-dir, target-dir, rustflags
+  # std must be rebuilt with the thread features, which stable allows through RUSTC_BOOTSTRAP.
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$2" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$3" \
+    wasm-pack build --target web --release --out-dir "$1" --no-pack . --features threads -Z build-std=panic_abort,std
+}
+
+add_relaxed() { # package dir whose plain build is done, scratch out-dir of the relaxed build
+  # The wrapper loads the relaxed .wasm through the plain glue, so everything but the .wasm must match.
+  local f
+  for f in "$1"/*.js "$1"/*.d.ts; do
+    f=$(basename "$f")
+    if ! cmp "$1/$f" "$2/$f"; then
+      echo "[build] FAILED: $2/$f differs from $1/$f: the relaxed build's glue is not the plain build's" >&2
+      exit 1
+    fi
+  done
+  if [ -d "$1/snippets" ] && ! diff -r "$1/snippets" "$2/snippets"; then
+    echo "[build] FAILED: $2/snippets differs from $1/snippets" >&2
+    exit 1
+  fi
+  cp "$2/mobilenet_wasm_bg.wasm" "$1/mobilenet_wasm_relaxed_bg.wasm"
+}
 
 copy_build() { # from, to
   # wasm-pack's own .gitignore ("*") would hide the build from npm pack; the repo's .gitignore covers it.
   rm -f "$1/.gitignore"
   rm -rf "$2"
   mkdir -p "$2"
-  cp "$1"/mobilenet_wasm.js "$1"/mobilenet_wasm_bg.wasm "$1"/mobilenet_wasm.d.ts "$2"/
+  cp "$1"/mobilenet_wasm.js "$1"/mobilenet_wasm_bg.wasm "$1"/mobilenet_wasm_relaxed_bg.wasm "$1"/mobilenet_wasm.d.ts "$2"/
   # wasm-bindgen-rayon's worker helpers live in snippets/.
   if [ -d "$1/snippets" ]; then cp -r "$1/snippets" "$2"/; fi
-  echo "[build] $2: $(du -h "$2/mobilenet_wasm_bg.wasm" | cut -f1) wasm"
+  echo "[build] $2: $(du -h "$2/mobilenet_wasm_bg.wasm" | cut -f1) wasm," \
+    "$(du -h "$2/mobilenet_wasm_relaxed_bg.wasm" | cut -f1) relaxed"
 }
 
-wasm-pack build --target web --release --out-dir pkg --no-pack
+# Each flag set has its own target dir, so the builds never evict each other's artifacts; the relaxed
+# builds' packages go to scratch folders there, and only their .wasm is kept.
+target=${CARGO_TARGET_DIR:-target}
+build_simd pkg "$target" ''
+build_simd "$target/relaxed/pkg" "$target/relaxed" "$(relaxed "$SIMD_FLAGS")"
+add_relaxed pkg "$target/relaxed/pkg"
 copy_build pkg www/pkg
 
 threads=false
 if [ "${MOBILENET_BUILD:-all}" != simd ]; then
-  # Shared memory needs atomics plus these link args (TOOLCHAIN.md); std must be rebuilt with them, which
-  # stable allows through RUSTC_BOOTSTRAP. Its own target dir keeps the two flag sets from evicting each other.
-  threads_flags="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
-  for arg in --shared-memory --max-memory=1073741824 --import-memory --export=__wasm_init_tls \
-    --export=__tls_size --export=__tls_align --export=__tls_base; do
-    threads_flags+=" -C link-arg=$arg"
-  done
-  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=target/threads CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$threads_flags" \
-    wasm-pack build --target web --release --out-dir pkg-threads --no-pack . --features threads \
-    -Z build-std=panic_abort,std
+  build_threads pkg-threads "$target/threads" "$THREADS_FLAGS"
+  build_threads "$target/threads-relaxed/pkg" "$target/threads-relaxed" "$(relaxed "$THREADS_FLAGS")"
+  add_relaxed pkg-threads "$target/threads-relaxed/pkg"
   copy_build pkg-threads www/pkg-threads
   threads=true
 else

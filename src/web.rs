@@ -64,7 +64,8 @@ pub fn convention() -> String {
     inspect::CONVENTION.to_string()
 }
 
-/// Which kernel family this build runs by default ("simd128" on SIMD builds, else "scalar").
+/// Which kernel family this build runs by default ("simd128" on SIMD builds, "relaxed-simd128" on relaxed
+/// SIMD builds, else "scalar").
 #[wasm_bindgen(js_name = kernelName)]
 pub fn kernel_name() -> String {
     crate::kernels::best().name.to_string()
@@ -239,7 +240,8 @@ impl Model {
     }
 
     /// Switches to another kernel family of this build, to compare them on the same weights: float models
-    /// take one of `kernelFamilies()` ("scalar", "simd128"), quantized ones "scalar-u8" or "simd128-u8".
+    /// take one of `kernelFamilies()` ("scalar", "simd128" or "relaxed-simd128"), quantized ones
+    /// "scalar-u8" or "simd128-u8".
     #[wasm_bindgen(js_name = useKernels)]
     pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
         let unknown = || js_error(Error::config(format!("no kernel family {name:?} for this model in this build")));

@@ -119,12 +119,14 @@ function showProgress(loaded, total) {
 }
 
 function showEngine(model) {
-  const { name, threads, note } = model.build;
+  const { name, threads, relaxedSimd, note } = model.build;
   const build = name === 'threads' ? `threads × ${threads}` : 'SIMD build, 1 thread';
-  $('engine').textContent = `${build} · ${model.kernels} kernels`;
+  // The relaxed SIMD .wasm (fused multiply-adds) runs when the browser has relaxed SIMD.
+  const relaxed = relaxedSimd ? 'relaxed SIMD · ' : '';
+  $('engine').textContent = `${build} · ${relaxed}${model.kernels} kernels`;
   $('engine').title = note;
   const badge = $('build');
-  badge.textContent = `${name === 'threads' ? `threads × ${threads}` : 'single thread'} · ${model.kernels}`;
+  badge.textContent = `${name === 'threads' ? `threads × ${threads}` : 'single thread'} · ${relaxed}${model.kernels}`;
   badge.title = note || 'The engine runs in a Web Worker of this page.';
 }
 

@@ -63,7 +63,8 @@ pub struct KernelSet {
     pub global_avg_pool: GlobalAvgPoolFn,
 }
 
-/// The fastest set this build has: SIMD128 on wasm builds with `+simd128`, scalar elsewhere.
+/// The fastest set this build has: SIMD128 on wasm builds with `+simd128` (named "relaxed-simd128" when
+/// also built with `+relaxed-simd`), scalar elsewhere.
 pub fn best() -> &'static KernelSet {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     return &simd128::SIMD128;
@@ -80,7 +81,7 @@ pub fn all() -> Vec<&'static KernelSet> {
     ]
 }
 
-/// The set called `name` ("scalar", "simd128"), if this build has it.
+/// The set called `name` ("scalar", and "simd128" or "relaxed-simd128"), if this build has it.
 pub fn named(name: &str) -> Option<&'static KernelSet> {
     all().into_iter().find(|k| k.name == name)
 }

@@ -1,6 +1,7 @@
 // The page with both engine builds (scripts/build.sh makes www/pkg and www/pkg-threads and announces the
 // threaded one in builds.json): a cross-origin isolated page must run the threaded build in a worker with
-// a pool of hardwareConcurrency threads and say so, and Model.profile gives ms and GMAC/s per layer.
+// a pool of hardwareConcurrency threads and say so, on the relaxed SIMD .wasm (Chromium has relaxed SIMD),
+// falling back to the plain .wasm when the relaxed one is missing; Model.profile gives ms and GMAC/s per layer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,8 +32,10 @@ test('an isolated page runs the threaded build with one thread per core', async 
   await page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   const engine = await page.textContent('#engine');
-  if (cores > 1) assert.match(engine, new RegExp(`^threads × ${cores} · `));
-  else assert.match(engine, /^SIMD build, 1 thread/);
+  // Chromium has relaxed SIMD, so the relaxed .wasm of the build runs, and the page says so.
+  if (cores > 1) assert.match(engine, new RegExp(`^threads × ${cores} · relaxed SIMD · simd128-u8 kernels$`));
+  else assert.match(engine, /^SIMD build, 1 thread · relaxed SIMD · /);
+  assert.match(await page.textContent('#build'), / · relaxed SIMD · /);
   await page.setInputFiles('#file', CAT_BMP);
   await page.waitForFunction(() => Number(document.body.dataset.classified ?? 0) > 0, null, { timeout: 15_000 });
   assert.match((await topFive(page))[0].name, CAT_CLASSES);
@@ -53,4 +56,22 @@ test('an engine with Model.profile shows ms and GMAC/s per layer', async () => {
 test('no request left 127.0.0.1 and no console errors', () => {
   assert.deepEqual(b.outside, []);
   assert.deepEqual(b.errors, []);
+});
+
+test('without its relaxed .wasm the page falls back to the plain build and says why', async () => {
+  rmSync(join(root, 'pkg-threads', 'mobilenet_wasm_relaxed_bg.wasm'));
+  rmSync(join(root, 'pkg', 'mobilenet_wasm_relaxed_bg.wasm'));
+  const fresh = await browser(); // its console shows the 404s, which the test above forbids
+  try {
+    await fresh.page.goto(base);
+    await fresh.page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
+    const engine = await fresh.page.textContent('#engine');
+    assert.doesNotMatch(engine, /relaxed/);
+    assert.match(await fresh.page.getAttribute('#engine', 'title'), /relaxed SIMD build unavailable/);
+    await fresh.page.setInputFiles('#file', CAT_BMP);
+    await fresh.page.waitForFunction(() => Number(document.body.dataset.classified ?? 0) > 0, null, { timeout: 15_000 });
+    assert.match((await topFive(fresh.page))[0].name, CAT_CLASSES);
+  } finally {
+    await fresh.context.close();
+  }
 });

@@ -31,8 +31,8 @@ const BASE_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 /**
- * A fresh Chromium profile; returns {context, page, outside, errors}: requests to anywhere but
- * 127.0.0.1 and console errors, collected for the test to assert on.
+ * A fresh Chromium profile; returns {context, page, outside, errors, requests}: requests to anywhere but
+ * 127.0.0.1, console errors and every request URL, collected for the test to assert on.
  */
 export async function browser(extraArgs = [], options = {}) {
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mnw-chrome-')), {
@@ -45,13 +45,15 @@ export async function browser(extraArgs = [], options = {}) {
   const page = context.pages()[0] ?? (await context.newPage());
   const outside = [];
   const errors = [];
+  const requests = [];
   context.on('request', (r) => {
+    requests.push(r.url());
     const u = new URL(r.url());
     if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) outside.push(r.url());
   });
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(String(e)));
-  return { context, page, outside, errors };
+  return { context, page, outside, errors, requests };
 }
 
 /** A one-frame .y4m of cat.bmp for Chromium's fake camera (a one-frame file loops). */

@@ -31,7 +31,11 @@ try {
   inputError = e instanceof InputError ? e.name : 'wrong class: ' + e.name;
 }
 const again = await model.classify(img, 1); // still usable after the error
-document.body.dataset.result = JSON.stringify({ top, inputError, again, build: model.build });
+// The same model in float: the float kernels, which the relaxed SIMD build names "relaxed-simd128".
+const float = await load({ modelUrl: '/${MODEL}', float: true, warmup: false, ${options} });
+const floatTop = await float.classify(img, 1);
+document.body.dataset.result = JSON.stringify({ top, inputError, again, build: model.build, kernels: model.kernels,
+  floatTop, floatKernels: float.kernels, floatBuild: float.build });
 `;
 
 function makeApp(tarball, options) {
@@ -90,7 +94,9 @@ test('the tarball holds only what a consumer needs', () => {
   const files = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' });
   const paths = JSON.parse(files)[0].files.map((f) => f.path).sort();
   for (const p of paths) assert.match(p, /^(js\/|pkg\/|pkg-threads\/|package\.json$|README\.md$|LICENSE)/, p);
-  for (const p of ['js/index.js', 'js/index.d.ts', 'pkg/mobilenet_wasm.js', 'pkg/mobilenet_wasm_bg.wasm']) assert.ok(paths.includes(p), p);
+  const wanted = ['js/index.js', 'js/index.d.ts', 'pkg/mobilenet_wasm.js', 'pkg/mobilenet_wasm_bg.wasm',
+    'pkg/mobilenet_wasm_relaxed_bg.wasm', 'pkg-threads/mobilenet_wasm.js', 'pkg-threads/mobilenet_wasm_relaxed_bg.wasm'];
+  for (const p of wanted) assert.ok(paths.includes(p), p);
 });
 
 test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => {
@@ -100,13 +106,26 @@ test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => 
   assert.deepEqual(Object.keys(result.top[0]).sort(), ['className', 'index', 'probability']);
   assert.equal(result.inputError, 'InputError');
   assert.match(result.again[0].className, CAT_CLASSES);
-  assert.deepEqual(result.build, { name: 'simd', threads: 1, worker: false, note: '' });
+  // Chromium has relaxed SIMD: the relaxed .wasm runs, and the float kernels say so.
+  assert.deepEqual(result.build, { name: 'simd', threads: 1, worker: false, relaxedSimd: true, note: '' });
+  assert.equal(result.kernels, 'simd128-u8');
+  assert.equal(result.floatKernels, 'relaxed-simd128');
+  assert.match(result.floatTop[0].className, CAT_CLASSES);
   assert.deepEqual(b.outside, []);
   assert.deepEqual(b.errors, []);
 
-  // What the app downloads besides the model: the bundled JS and the .wasm, gzipped.
+  // Vite emitted both .wasm files as assets (the relaxed one from engine.js's literal new URL(…)), and the
+  // page fetched the relaxed one only.
   const assets = join(app, 'dist', 'assets');
-  const sizes = readdirSync(assets).map((f) => [f, gzipSync(readFileSync(join(assets, f)), { level: 9 }).length]);
+  const wasm = readdirSync(assets).filter((f) => f.endsWith('.wasm')).sort();
+  assert.equal(wasm.length, 2, wasm.join());
+  assert.ok(wasm.some((f) => f.startsWith('mobilenet_wasm_relaxed_bg')), wasm.join());
+  const fetched = b.requests.filter((u) => u.endsWith('.wasm')).map((u) => u.split('/').pop());
+  assert.deepEqual(fetched, wasm.filter((f) => f.startsWith('mobilenet_wasm_relaxed_bg')));
+
+  // What the app downloads besides the model: the bundled JS and the .wasm it runs, gzipped.
+  const sizes = readdirSync(assets).filter((f) => !f.startsWith('mobilenet_wasm_bg'))
+    .map((f) => [f, gzipSync(readFileSync(join(assets, f)), { level: 9 }).length]);
   const total = sizes.reduce((sum, [, n]) => sum + n, 0);
   t.diagnostic(`gzipped: ${sizes.map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KiB`).join(', ')}; total ${(total / 1024).toFixed(1)} KiB`);
   assert.ok(total < 150 * 1024, `${total} bytes gzipped`);
@@ -116,7 +135,10 @@ test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => 
 test('a cross-origin isolated Vite 7 app runs the threaded build on 2 workers', async () => {
   const result = await resultOf(threadedServer);
   assert.match(result.top[0].className, CAT_CLASSES);
-  assert.deepEqual(result.build, { name: 'threads', threads: 2, worker: true, note: '' });
+  assert.deepEqual(result.build, { name: 'threads', threads: 2, worker: true, relaxedSimd: true, note: '' });
+  assert.equal(result.floatKernels, 'relaxed-simd128');
+  assert.deepEqual(result.floatBuild, result.build);
+  assert.match(result.floatTop[0].className, CAT_CLASSES);
   assert.equal(result.inputError, 'InputError');
   assert.deepEqual(b.outside, []);
   assert.deepEqual(b.errors, []);

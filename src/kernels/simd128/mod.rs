@@ -3,9 +3,16 @@
 //! vectorized over output channels, and a vectorized global average pool.
 //!
 //! Every kernel sums in the same order as its scalar twin (bias first, then taps or input channels in
-//! order, no fused multiply-add), so the two families agree bit for bit (tests/web.rs checks a whole
-//! network); the only difference is that padding taps add 0·w where the scalar twin skips them, which
-//! can only change the sign of a zero.
+//! order). In the plain build (`+simd128`) each step is a multiply then an add, so the two families
+//! agree bit for bit (tests/web.rs checks a whole network); the only difference is that padding taps add
+//! 0·w where the scalar twin skips them, which can only change the sign of a zero.
+//!
+//! Relaxed builds (`+simd128,+relaxed-simd`, the `*_relaxed_bg.wasm` files the JS wrapper loads where the
+//! browser has relaxed SIMD) are a different family, "relaxed-simd128": every multiply-add in the conv,
+//! depthwise and pointwise kernels is one `f32x4.relaxed_madd`, which the engine may fuse (one rounding
+//! instead of two, where the CPU has FMA) or not. Results are then within rounding of the scalar twin,
+//! not bit-identical (tests/web_kernels.rs bounds the difference). The pool has no multiply-add and the
+//! integer (uint8) kernels use no relaxed instruction: both stay exact.
 //!
 //! Memory safety: each public kernel asserts, once per call, that its slices and packed weights have the
 //! sizes the loops rely on (the engine checks the same sizes at plan time, so these never fire there);
@@ -27,7 +34,14 @@ use super::scalar::source;
 use super::{Clamp, Geometry, KernelSet};
 use core::arch::wasm32::*;
 
-pub static SIMD128: KernelSet = KernelSet { name: "simd128", conv, depthwise, pointwise, global_avg_pool };
+/// This family's name: "simd128", or "relaxed-simd128" in relaxed builds, whose multiply-adds may fuse.
+#[cfg(not(target_feature = "relaxed-simd"))]
+pub const NAME: &str = "simd128";
+/// This family's name: "simd128", or "relaxed-simd128" in relaxed builds, whose multiply-adds may fuse.
+#[cfg(target_feature = "relaxed-simd")]
+pub const NAME: &str = "relaxed-simd128";
+
+pub static SIMD128: KernelSet = KernelSet { name: NAME, conv, depthwise, pointwise, global_avg_pool };
 
 /// The fused activation as two splatted vectors, made once per call.
 #[derive(Clone, Copy)]
@@ -49,10 +63,18 @@ impl Bounds {
     }
 }
 
-/// acc + x·w (two instructions: fusing would change the rounding, and the scalar twin does not fuse).
+/// acc + x·w as two instructions: fusing would change the rounding, and the scalar twin does not fuse.
+#[cfg(not(target_feature = "relaxed-simd"))]
 #[inline(always)]
 fn madd(acc: v128, x: v128, w: v128) -> v128 {
     f32x4_add(acc, f32x4_mul(x, w))
+}
+
+/// acc + x·w as one `f32x4.relaxed_madd`: fused (one rounding) where the CPU has FMA, else as above.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+fn madd(acc: v128, x: v128, w: v128) -> v128 {
+    f32x4_relaxed_madd(x, w, acc)
 }
 
 /// Panics unless `w` is a complete packing of `rows` rows for `channels` channels: the kernels read
