@@ -15,8 +15,8 @@ unset RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
 
 # The plain single-thread build's flags (.cargo/config.toml), spelled out for the builds that replace them.
 SIMD_FLAGS="-C target-feature=+simd128 -C llvm-args=-pre-RA-sched=source"
-# Shared memory needs atomics plus these link args (TOOLCHAIN.md).
-THREADS_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128"
+# Shared memory needs atomics plus these link args (TOOLCHAIN.md); the scheduling flag as in SIMD_FLAGS.
+THREADS_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C llvm-args=-pre-RA-sched=source"
 for arg in --shared-memory --max-memory=1073741824 --import-memory --export=__wasm_init_tls \
   --export=__tls_size --export=__tls_align --export=__tls_base; do
   THREADS_FLAGS+=" -C link-arg=$arg"

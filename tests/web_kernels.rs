@@ -59,7 +59,7 @@ fn geometry(input: Hwc, cout: usize, k: usize, stride: usize, rate: usize) -> Ge
 /// absolute values, γ(n) = n·u / (1 − n·u), u = 2⁻²⁴; so they differ by at most 2·γ(n)·M ≈ n·ε·M
 /// (ε = 2⁻²³ = f32::EPSILON). We allow (n + 1)·ε·M: the extra ε·M covers `magnitude` itself being a
 /// rounded sum, and the clamp (ReLU6) never widens a difference. That is ~8e-3 for the logits layer's
-/// 256 inputs here (M ≈ 256) and ~5e-5 for a depthwise output (M ≈ 10), while a wrong tap, index or
+/// 256 inputs here (M ≈ 256) and ~1e-4 for a stem conv output (M ≈ 20), while a wrong tap, index or
 /// bias changes an output by a whole term, |x·w| ~ 1 on these uniform(−2, 2) data.
 fn allowed(terms: usize, magnitude: &[f32]) -> Vec<f32> {
     let per_unit = if RELAXED { (terms + 2) as f32 * f32::EPSILON } else { 0.0 };
@@ -120,9 +120,9 @@ fn check_depthwise(rng: &mut Rng, input: Hwc, stride: usize, rate: usize) {
     let p = pack::depthwise(&f, &bias).unwrap();
     let g = geometry(input, input.c, 3, stride, rate);
     let c = clamp(rng);
-    let m = pack::depthwise(&abs_tensor(&f), &abs(&bias)).unwrap();
-    let m = magnitude(g.output.len(), |set, out| (set.depthwise)(&g, &m, &abs(&x.data), out, Clamp::NONE));
-    compare(g.output.len(), &format!("depthwise {input} s{stride} r{rate}"), &allowed(9, &m), |set, out| {
+    // Exact in every build: the depthwise kernel never fuses (see src/kernels/simd128/mod.rs).
+    let exact = vec![0.0; g.output.len()];
+    compare(g.output.len(), &format!("depthwise {input} s{stride} r{rate}"), &exact, |set, out| {
         (set.depthwise)(&g, &p, &x.data, out, c)
     });
 }

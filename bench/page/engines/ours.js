@@ -1,11 +1,15 @@
 // Our engine: the wasm package from scripts/build.sh. Float rows run the seeded network from its own
 // weights (the peers get the same numbers through the exported manifest); uint8 rows run the
 // official TFLite models on the integer path.
+import { peakModule } from '../roof.js';
+
 let pkg;
 
 /**
  * Null when no build of ours can run `threads` threads. One thread runs the SIMD build (/pkg); more run
- * the threaded build (/pkg-threads, wasm-bindgen-rayon) with threads − 1 pool workers, since the calling thread computes a share too (one page per count).
+ * the threaded build (/pkg-threads, wasm-bindgen-rayon) with threads − 1 pool workers, since the calling
+ * thread computes a share too (one page per count). Like the npm wrapper, each runs its relaxed SIMD
+ * .wasm where the browser validates relaxed SIMD (the roof's fused module is the probe).
  */
 export async function start(threads) {
   const dir = threads > 1 ? '/pkg-threads' : '/pkg';
@@ -14,9 +18,11 @@ export async function start(threads) {
   } catch {
     return null; // no threaded build here
   }
-  await pkg.default();
+  const relaxed = WebAssembly.validate(peakModule({ fused: true }));
+  await pkg.default(relaxed ? { module_or_path: `${dir}/mobilenet_wasm_relaxed_bg.wasm` } : undefined);
   if (threads > 1) await pkg.initThreadPool(threads - 1); // this thread computes a share too
-  return { detail: `${threads > 1 ? `threaded build × ${pkg.threadCount()}` : 'SIMD build'}, kernels: ${pkg.kernelName()}`, load };
+  const build = `${threads > 1 ? `threaded build × ${pkg.threadCount()}` : 'SIMD build'}${relaxed ? ' (relaxed SIMD .wasm)' : ''}`;
+  return { detail: `${build}, kernels: ${pkg.kernelName()}`, load };
 }
 
 function load(cfg, assets) {

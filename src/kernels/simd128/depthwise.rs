@@ -5,7 +5,7 @@
 //! per-row origins without per-tap checks. (Two output pixels per step, sharing weight loads, measured
 //! ~7% slower in V8: 18 tap pointers no longer fit in registers.)
 
-use super::{check_blocked, madd, store8, taps, window_rows, Bounds, K, TAPS};
+use super::{check_blocked, mul_add_unfused, store8, taps, window_rows, Bounds, K, TAPS};
 use crate::kernels::pack::BLOCK;
 use crate::kernels::scalar::{self, source};
 use crate::kernels::{Clamp, Geometry, PackedDepthwise};
@@ -69,8 +69,8 @@ unsafe fn pixel(taps: &[*const f32; TAPS], w: *const f32, c: usize, out: *mut f3
             let (mut lo, mut hi) = (v128_load(w.cast()), v128_load(w.add(4).cast()));
             for (t, tap) in taps.iter().enumerate() {
                 let (x, wt) = (tap.add(ch), w.add((t + 1) * BLOCK));
-                lo = madd(lo, v128_load(x.cast()), v128_load(wt.cast()));
-                hi = madd(hi, v128_load(x.add(4).cast()), v128_load(wt.add(4).cast()));
+                lo = mul_add_unfused(lo, v128_load(x.cast()), v128_load(wt.cast()));
+                hi = mul_add_unfused(hi, v128_load(x.add(4).cast()), v128_load(wt.add(4).cast()));
             }
             store8(out.add(ch), bounds.apply(lo), bounds.apply(hi), BLOCK);
             ch += BLOCK;
@@ -93,7 +93,7 @@ unsafe fn tail(taps: &[*const f32; TAPS], w: *const f32, ch: usize, n: usize, ou
         if n >= 4 {
             let mut acc = v128_load(w.cast());
             for (t, tap) in taps.iter().enumerate() {
-                acc = madd(acc, v128_load(tap.add(ch).cast()), v128_load(w.add((t + 1) * BLOCK).cast()));
+                acc = mul_add_unfused(acc, v128_load(tap.add(ch).cast()), v128_load(w.add((t + 1) * BLOCK).cast()));
             }
             v128_store(out.add(ch).cast(), bounds.apply(acc));
             j = 4;

@@ -8,11 +8,13 @@
 //! 0·w where the scalar twin skips them, which can only change the sign of a zero.
 //!
 //! Relaxed builds (`+simd128,+relaxed-simd`, the `*_relaxed_bg.wasm` files the JS wrapper loads where the
-//! browser has relaxed SIMD) are a different family, "relaxed-simd128": every multiply-add in the conv,
-//! depthwise and pointwise kernels is one `f32x4.relaxed_madd`, which the engine may fuse (one rounding
-//! instead of two, where the CPU has FMA) or not. Results are then within rounding of the scalar twin,
-//! not bit-identical (tests/web_kernels.rs bounds the difference). The pool has no multiply-add and the
-//! integer (uint8) kernels use no relaxed instruction: both stay exact.
+//! browser has relaxed SIMD) are a different family, "relaxed-simd128": every multiply-add in the conv and
+//! pointwise kernels is one `f32x4.relaxed_madd`, which the engine may fuse (one rounding instead of two,
+//! where the CPU has FMA) or not. Results are then within rounding of the scalar twin, not bit-identical
+//! (tests/web_kernels.rs bounds the difference). The depthwise kernel keeps its multiply then add: fused,
+//! it ran 15% slower on one thread and 3x slower on two in Chromium 156 (its nine taps form one
+//! dependent chain per vector). The pool has no multiply-add and the integer (uint8) kernels use no
+//! relaxed instruction: all three stay exact.
 //!
 //! Memory safety: each public kernel asserts, once per call, that its slices and packed weights have the
 //! sizes the loops rely on (the engine checks the same sizes at plan time, so these never fire there);
@@ -67,6 +69,12 @@ impl Bounds {
 #[cfg(not(target_feature = "relaxed-simd"))]
 #[inline(always)]
 fn madd(acc: v128, x: v128, w: v128) -> v128 {
+    mul_add_unfused(acc, x, w)
+}
+
+/// acc + x·w as a multiply then an add in every build (the depthwise kernel: see the module comment).
+#[inline(always)]
+fn mul_add_unfused(acc: v128, x: v128, w: v128) -> v128 {
     f32x4_add(acc, f32x4_mul(x, w))
 }
 
