@@ -105,9 +105,15 @@ function timeTable(report) {
   const configs = [...FLOAT_CONFIGS, ...U8_CONFIGS].filter((c) => report.rows.some((r) => r.dtype === c.dtype && r.alpha === c.alpha));
   const lines = ['| configuration | threads | ours | tfjs | ort | ours/tfjs | ours/ort |', '|---|---:|---:|---:|---:|---:|---:|'];
   for (const cfg of configs) {
+    // uint8 rows have no peer of their own: their ratios are to the peers' float32 rows of the same size.
+    const peerCfg = cfg.dtype === 'u8' ? { ...cfg, dtype: 'f32' } : cfg;
+    const suffix = cfg.dtype === 'u8' ? ' (vs f32)' : '';
     for (const t of THREADS) {
-      const [ours, tfjs, ort] = ENGINES.map((e) => find(e, cfg, t));
-      lines.push(`| ${label(cfg)} | ${t} | ${ms(ours)} | ${ms(tfjs)} | ${ms(ort)} | ${ratio(ours, tfjs)} | ${ratio(ours, ort)} |`);
+      const ours = find('ours', cfg, t);
+      const [tfjs, ort] = ['tfjs', 'ort'].map((e) => find(e, peerCfg, t));
+      const r = (peer) => (peer && ours && !peer.na && !ours.na ? ratio(ours, peer) + suffix : ratio(ours, peer));
+      const peerMs = (peer) => (cfg.dtype === 'u8' ? '—' : ms(peer));
+      lines.push(`| ${label(cfg)} | ${t} | ${ms(ours)} | ${peerMs(tfjs)} | ${peerMs(ort)} | ${r(tfjs)} | ${r(ort)} |`);
     }
   }
   return lines;
@@ -148,8 +154,8 @@ function markdown(report, env, opts) {
     `- each row: ${opts.warmup} warm-up runs, then ${opts.runs} timed runs of input upload → inference → output readback`,
     '', '## Inference time, ms (median / p90)', '',
     ...timeTable(report), '',
-    'ours/peer = our median ÷ the peer\'s median (below 1 means we are faster); —: no such row (the peers run',
-    'float32 only)' + (report.rows.some((r) => r.na) ? '; n/a: this build of ours cannot run that many threads.' : '.'), '',
+    'ours/peer = our median ÷ the peer\'s median (below 1 means we are faster); the peers run float32 only, so',
+    'our uint8 rows are divided by their float32 rows of the same size and thread count (vs f32)' + (report.rows.some((r) => r.na) ? '; n/a: this build of ours cannot run that many threads.' : '.'), '',
     '## Roof', '',
     `Peak f32x4 multiply-add throughput of this browser on this machine, 1 thread (hand-written wasm, ` +
       `${report.roof.chains} independent chains, best of 5): **${report.roof.gmacs.toFixed(2)} GMAC/s** with ` +

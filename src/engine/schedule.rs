@@ -6,7 +6,8 @@
 //! spinning barrier between layers (XNNPACK's pthreadpool works the same way). The region hands work
 //! off once per inference instead of once per layer, and the caller computes instead of blocking, which
 //! matters in browsers: a worker woken per layer costs tens of microseconds, and the page's main thread
-//! may not block at all (it spins).
+//! may not block at all (it spins). Spawning the region's parts is the one allocation of a threaded
+//! inference (one small rayon job per worker); layer by layer allocates nothing.
 
 use super::bands::{Unit, Work};
 
