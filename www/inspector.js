@@ -143,7 +143,8 @@ function renderLayers(report, times) {
     if (!times) return [];
     const ms = times.find((t) => t.name === l.name)?.ms;
     const rate = ms > 0 && l.macs > 0 ? (l.macs / ms / 1e6).toFixed(2) : '–';
-    return [el('td', { class: 'num' }, ms == null ? '–' : ms.toFixed(2)), el('td', { class: 'num' }, rate)];
+    // Sub-millisecond layers get a third decimal: 0.06 ms alone would hide ±8%.
+    return [el('td', { class: 'num' }, ms == null ? '–' : ms.toFixed(ms < 1 ? 3 : 2)), el('td', { class: 'num' }, rate)];
   };
   $('layers').tBodies[0].replaceChildren(...report.layers.map((l) => {
     const pct = (100 * l.macs) / report.totals.macs;
