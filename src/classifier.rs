@@ -2,19 +2,108 @@
 //! quantized — with labels. The CLI and the JS API both sit on this.
 
 use crate::arch::Config;
-use crate::engine::{Plan, QuantizedPlan};
+use crate::engine::{Float, Plan, PlanDomain, Uint8};
 use crate::error::Error;
+use crate::kernels;
 use crate::predictions::{top_k, Prediction};
 use crate::preprocess::PixelFormat;
 use crate::tflite::import::{self, Network, Precision};
 use crate::tflite::{self, zip};
 use serde::Serialize;
+use std::any::Any;
+use std::fmt::Debug;
 
-/// The plan that runs: float or integer.
-#[derive(Clone, Debug)]
-pub enum Runner {
-    Float(Plan),
-    Quantized(QuantizedPlan),
+/// What the classifier asks of a plan, whatever its number domain: one generic implementation for every
+/// [`Plan`], so no caller matches on the domain.
+trait Run: Debug + Send + Sync {
+    fn config(&self) -> &Config;
+    fn quantized(&self) -> bool;
+    fn family(&self) -> &'static str;
+    fn use_kernels(&mut self, name: &str) -> Result<(), Error>;
+    fn set_threads(&mut self, threads: usize);
+    fn layer_names(&self) -> Vec<String>;
+    fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error>;
+    fn run_raw(&mut self, raw: &[u8]) -> Result<Vec<u8>, Error>;
+    fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error>;
+    fn profile_pixels(
+        &mut self,
+        pixels: &[u8],
+        f: PixelFormat,
+        now: &dyn Fn() -> f64,
+        t: &mut [f64],
+    ) -> Result<(), Error>;
+    fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error>;
+    fn last_probabilities(&self) -> &[f32];
+    fn last_logits(&self) -> &[f32];
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<D: PlanDomain> Run for Plan<D> {
+    fn config(&self) -> &Config {
+        Plan::config(self)
+    }
+
+    fn quantized(&self) -> bool {
+        D::QUANTIZED
+    }
+
+    fn family(&self) -> &'static str {
+        self.kernels().name
+    }
+
+    fn use_kernels(&mut self, name: &str) -> Result<(), Error> {
+        let family = kernels::named::<D>(name)
+            .ok_or_else(|| Error::config(format!("no kernel family {name:?} for this model in this build")))?;
+        self.set_kernels(family)
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        self.split(threads);
+    }
+
+    fn layer_names(&self) -> Vec<String> {
+        self.layers().map(|l| l.name.clone()).collect()
+    }
+
+    fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
+        Ok(Plan::run_pixels(self, pixels, format)?.probabilities)
+    }
+
+    fn run_raw(&mut self, raw: &[u8]) -> Result<Vec<u8>, Error> {
+        let input = D::decode(raw)?;
+        Ok(D::encode(self.run(&input)?.raw))
+    }
+
+    fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
+        Plan::embedding_pixels(self, pixels, format)
+    }
+
+    fn profile_pixels(
+        &mut self,
+        pixels: &[u8],
+        f: PixelFormat,
+        now: &dyn Fn() -> f64,
+        t: &mut [f64],
+    ) -> Result<(), Error> {
+        Plan::profile_pixels(self, pixels, f, now, t).map(|_| ())
+    }
+
+    fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error> {
+        let input = D::decode(raw)?;
+        self.profile(&input, now, times).map(|_| ())
+    }
+
+    fn last_probabilities(&self) -> &[f32] {
+        Plan::last_probabilities(self)
+    }
+
+    fn last_logits(&self) -> &[f32] {
+        Plan::last_logits(self)
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }
 
 /// One layer's share of a profiled run.
@@ -25,12 +114,11 @@ pub struct LayerTime {
     pub ms: f64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Classifier {
-    runner: Runner,
+    plan: Box<dyn Run>,
     labels: Option<Vec<String>>,
 }
-
 /// The readable part of an ImageNet label line: "tabby, tabby cat" → "tabby".
 pub fn display_name(label: &str) -> &str {
     label.split(',').next().unwrap_or(label).trim()
@@ -48,7 +136,7 @@ pub fn parse_labels(text: &str) -> Vec<String> {
 impl Classifier {
     /// A network with seeded weights (no labels).
     pub fn seeded(config: Config, seed: u64) -> Result<Classifier, Error> {
-        Ok(Classifier { runner: Runner::Float(Plan::seeded(config, seed)?), labels: None })
+        Ok(Classifier { plan: Box::new(Plan::seeded(config, seed)?), labels: None })
     }
 
     /// One TFLite file, or several run one after the other; labels come from a ZIP appended to a file.
@@ -56,59 +144,58 @@ impl Classifier {
         let models = files.iter().map(|b| tflite::read(b)).collect::<Result<Vec<_>, _>>()?;
         let labels = files.iter().zip(&models).find_map(|(b, m)| zip::labels(b, m.flatbuffer_len));
         let imported = import::import(&models, precision)?;
-        let runner = match imported.network {
+        let plan: Box<dyn Run> = match imported.network {
             Network::Float { weights, normalization } => {
-                Runner::Float(Plan::new(imported.config, &weights)?.with_normalization(normalization))
+                Box::new(Plan::<Float>::new(imported.config, &weights)?.with_normalization(normalization))
             }
-            Network::Quantized(q) => Runner::Quantized(QuantizedPlan::new(imported.config, &q)?),
+            Network::Quantized(q) => Box::new(Plan::<Uint8>::new(imported.config, q)?),
         };
-        Ok(Classifier { runner, labels })
+        Ok(Classifier { plan, labels })
     }
 
     /// Divides each layer among `threads` workers (see [`Plan::with_threads`]).
-    pub fn with_threads(self, threads: usize) -> Classifier {
-        let runner = match self.runner {
-            Runner::Float(p) => Runner::Float(p.with_threads(threads)),
-            Runner::Quantized(p) => Runner::Quantized(p.with_threads(threads)),
-        };
-        Classifier { runner, ..self }
+    pub fn with_threads(mut self, threads: usize) -> Classifier {
+        self.plan.set_threads(threads);
+        self
     }
 
     /// Replaces the labels (e.g. from a labels file); there must be one per class.
     pub fn with_labels(mut self, labels: Vec<String>) -> Result<Classifier, Error> {
+        self.set_labels(labels)?;
+        Ok(self)
+    }
+
+    /// [`Self::with_labels`] in place; on an error the labels stay as they were.
+    pub fn set_labels(&mut self, labels: Vec<String>) -> Result<(), Error> {
         let n = self.config().num_classes;
         if labels.len() != n {
             return Err(Error::shape(format!("{} labels for {n} classes", labels.len())));
         }
         self.labels = Some(labels);
-        Ok(self)
+        Ok(())
     }
 
     pub fn config(&self) -> &Config {
-        match &self.runner {
-            Runner::Float(p) => p.config(),
-            Runner::Quantized(p) => p.config(),
-        }
+        self.plan.config()
     }
 
-    pub fn runner(&self) -> &Runner {
-        &self.runner
-    }
-
-    pub fn runner_mut(&mut self) -> &mut Runner {
-        &mut self.runner
+    /// The plan, if it runs in domain `D` (tests and benchmarks reach the plan's own API this way).
+    pub fn plan_mut<D: PlanDomain>(&mut self) -> Option<&mut Plan<D>> {
+        self.plan.as_any_mut().downcast_mut()
     }
 
     pub fn is_quantized(&self) -> bool {
-        matches!(self.runner, Runner::Quantized(_))
+        self.plan.quantized()
     }
 
     /// Name of the kernel family that runs.
     pub fn kernels(&self) -> &'static str {
-        match &self.runner {
-            Runner::Float(p) => p.kernels().name,
-            Runner::Quantized(p) => p.kernels().name,
-        }
+        self.plan.family()
+    }
+
+    /// Switches to the kernel family `name` of this model's domain (see [`kernels::families`]).
+    pub fn use_kernels(&mut self, name: &str) -> Result<(), Error> {
+        self.plan.use_kernels(name)
     }
 
     pub fn labels(&self) -> Option<&[String]> {
@@ -122,10 +209,7 @@ impl Classifier {
 
     /// Probabilities for pixels (RGB or RGBA) of exactly the input size.
     pub fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
-        Ok(match &mut self.runner {
-            Runner::Float(p) => p.run_pixels(pixels, format)?.probabilities,
-            Runner::Quantized(p) => p.run_pixels(pixels, format)?.probabilities,
-        })
+        self.plan.run_pixels(pixels, format)
     }
 
     /// The `k` best classes for pixels of exactly the input size.
@@ -136,21 +220,12 @@ impl Classifier {
     /// Runs on the raw input tensor (uint8 bytes for quantized models, f32 little-endian for float ones)
     /// and returns the raw output tensor in the same form.
     pub fn run_raw(&mut self, raw: &[u8]) -> Result<Vec<u8>, Error> {
-        match &mut self.runner {
-            Runner::Quantized(p) => Ok(p.run(raw)?.raw.to_vec()),
-            Runner::Float(p) => {
-                let input = float_input(raw)?;
-                Ok(p.run(&input)?.probabilities.iter().flat_map(|v| v.to_le_bytes()).collect())
-            }
-        }
+        self.plan.run_raw(raw)
     }
 
     /// The embedding (`AvgPool_1a`, dequantized for quantized models) of pixels of the input size.
-    pub fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Vec<f32>, Error> {
-        match &mut self.runner {
-            Runner::Float(p) => Ok(p.embedding_pixels(pixels, format)?.to_vec()),
-            Runner::Quantized(p) => p.embedding_pixels(pixels, format),
-        }
+    pub fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
+        self.plan.embedding_pixels(pixels, format)
     }
 
     /// Each layer's time in ms (in layer order) for one run on pixels, read from the clock `now` (ms).
@@ -161,44 +236,25 @@ impl Classifier {
         now: &dyn Fn() -> f64,
     ) -> Result<Vec<f64>, Error> {
         let mut times = vec![0.0; crate::inspect::layer_costs(self.config()).len()];
-        match &mut self.runner {
-            Runner::Float(p) => p.profile_pixels(pixels, format, now, &mut times).map(|_| ()),
-            Runner::Quantized(p) => p.profile_pixels(pixels, format, now, &mut times).map(|_| ()),
-        }?;
+        self.plan.profile_pixels(pixels, format, now, &mut times)?;
         Ok(times)
     }
 
     /// Runs once on the raw input (as [`Classifier::run_raw`]), timing every layer with `now` (ms).
     pub fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64) -> Result<Vec<LayerTime>, Error> {
-        let names: Vec<String> = match &self.runner {
-            Runner::Float(p) => p.layers().map(|l| l.name.clone()).collect(),
-            Runner::Quantized(p) => p.layers().map(|l| l.name.clone()).collect(),
-        };
+        let names = self.plan.layer_names();
         let mut times = vec![0.0; names.len()];
-        match &mut self.runner {
-            Runner::Float(p) => {
-                p.profile(&float_input(raw)?, now, &mut times)?;
-            }
-            Runner::Quantized(p) => {
-                p.profile(raw, now, &mut times)?;
-            }
-        }
+        self.plan.profile_raw(raw, now, &mut times)?;
         Ok(names.into_iter().zip(times).map(|(name, ms)| LayerTime { name, ms }).collect())
     }
 
     /// Probabilities of the last run.
     pub fn last_probabilities(&self) -> &[f32] {
-        match &self.runner {
-            Runner::Float(p) => p.last_probabilities(),
-            Runner::Quantized(p) => p.last_probabilities(),
-        }
+        self.plan.last_probabilities()
     }
-}
 
-/// A float model's raw input: little-endian f32 bytes.
-fn float_input(raw: &[u8]) -> Result<Vec<f32>, Error> {
-    if raw.len() % 4 != 0 {
-        return Err(Error::shape(format!("float input has {} bytes, not a multiple of 4", raw.len())));
+    /// Logits of the last run (dequantized for quantized models).
+    pub fn last_logits(&self) -> &[f32] {
+        self.plan.last_logits()
     }
-    Ok(raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }

@@ -9,8 +9,15 @@
 //! (the default, and what the reference dumps in `../shared/reference` show) uses two roundings, see
 //! [`QuantizedMultiplier::apply`].
 
-use crate::tflite::schema::Activation;
 use crate::Error;
+
+/// A fused activation as TFLite defines it; [`activation_range`] turns it into a clamp range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    None,
+    Relu,
+    Relu6,
+}
 
 /// A real multiplier as TFLite stores it: real ≈ multiplier · 2^(shift − 31), with multiplier a Q0.31 value in
 /// [2^30, 2^31) for positive reals (0 for a zero multiplier).
@@ -121,6 +128,26 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     ((x >> e) + i64::from(remainder > threshold)) as i32
 }
 
+/// How a quantized layer turns its int32 accumulators back into uint8: one multiplier per output
+/// channel (TFLite's per-channel or replicated per-tensor scale), the zero points and the fused
+/// activation as a clamp range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requantize {
+    pub multipliers: Vec<QuantizedMultiplier>,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl Requantize {
+    /// acc → clamp(multiplier(acc) + output zero point).
+    #[inline(always)]
+    pub fn output(&self, channel: usize, acc: i32) -> u8 {
+        (self.multipliers[channel].apply(acc) + self.output_zero_point).clamp(self.min, self.max) as u8
+    }
+}
+
 /// The real multiplier of a per-tensor uint8 conv, depthwise or fully connected layer, as
 /// `tflite::GetQuantizedConvolutionMultipler` computes it: `(double)(float)(input_scale · weight_scale) /
 /// (double)output_scale`. The product is rounded to float32 first; a double product gives ±1 errors.
@@ -134,7 +161,7 @@ pub fn conv_output_multiplier(input_scale: f32, weight_scale: f32, output_scale:
 /// (`TfLiteRound`).
 ///
 /// Errors where TFLite fails the same check (`no_integer_overflow_from_quantization`, e.g. a zero or NaN scale
-/// with RELU/RELU6), on a zero point that overflows, and on activations the engine does not run.
+/// with RELU/RELU6) and on a zero point that overflows.
 pub fn activation_range(
     activation: Activation,
     scale: f32,
@@ -149,9 +176,6 @@ pub fn activation_range(
             let low = quantize_bound(0.0, scale, zero_point)?;
             let high = quantize_bound(6.0, scale, zero_point)?;
             Ok((qmin.max(low), qmax.min(high)))
-        }
-        Activation::Other(code) => {
-            Err(Error::unsupported(None, "fused activation", format!("activation function code {code}")))
         }
     }
 }
@@ -169,14 +193,18 @@ fn quantize_bound(f: f32, scale: f32, zero_point: i32) -> Result<i32, Error> {
         .ok_or_else(|| Error::malformed(format!("activation bound {f} with zero point {zero_point} overflows")))
 }
 
-/// AVERAGE_POOL_2D uint8 (`reference_ops::AveragePool`): (Σ + n/2) / n with C++'s truncating division. The caller
-/// clamps the result to the activation range. A count ≤ 0 (TFLite reports an error) gives 0.
+/// AVERAGE_POOL_2D's rounding (`reference_ops::AveragePool` for uint8, `reference_integer_ops::AveragePool` for
+/// int8): Σ / n rounded half away from zero, with C++'s truncating division ((Σ ± n/2) / n). The caller clamps the
+/// result to the activation range. A count ≤ 0 (TFLite reports an error) gives 0.
 pub fn average_u8(sum: i32, count: i32) -> i32 {
     if count <= 0 {
         return 0;
     }
-    // In i64 so that Σ + n/2 cannot overflow; the quotient always fits in i32.
-    ((i64::from(sum) + i64::from(count / 2)) / i64::from(count)) as i32
+    // In i64 so that Σ ± n/2 cannot overflow; the quotient always fits in i32.
+    let half = i64::from(count / 2);
+    let sum = i64::from(sum);
+    let rounded = if sum > 0 { sum + half } else { sum - half };
+    (rounded / i64::from(count)) as i32
 }
 
 /// The multiplier of a quantized MEAN over `count` elements: `reference_ops::QuantizedMeanOrSum` (compute_sum
@@ -194,6 +222,44 @@ pub fn mean_multiplier(q: QuantizedMultiplier, count: i64) -> QuantizedMultiplie
     // |multiplier| < 2^31 and k ≤ 32 keep the product in i64; 2^k ≤ count keeps the quotient in i32.
     let multiplier = ((i64::from(q.multiplier) << k) / count) as i32;
     QuantizedMultiplier { multiplier, shift: q.shift.saturating_sub(k) }
+}
+
+/// The global average pool of a quantized model, with the arithmetic of the TFLite op it came from: the two ops
+/// round differently, so each keeps its own formula.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolQ {
+    Average(AverageQ),
+    Mean(MeanQ),
+}
+
+/// AVERAGE_POOL_2D over the whole map (`reference_ops::AveragePool` for uint8, `reference_integer_ops::AveragePool`
+/// for int8): input and output share scale and zero point; out = clamp(round(Σq / n), min, max) on the stored
+/// values, ties away from zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AverageQ {
+    pub min: i32,
+    pub max: i32,
+    /// 128 for int8 models run shifted (their rounding is symmetric around the signed zero), else 0.
+    pub signed_offset: i32,
+}
+
+/// MEAN over axes 1, 2 as the reference kernel of TFLite 2.14+ and LiteRT computes it for int8 and uint8, with any
+/// keep_dims (`EvalMean<kReference>` → `EvalQuantizedMean` → `reference_ops::QuantizedMeanOrSum`, compute_sum false):
+///
+/// - `PrepareMeanOrSum`: (M, s) = `QuantizeMultiplier`((double)input_scale / (double)output_scale);
+/// - per call, 1/n folded in ([`crate::quant::mean_multiplier`]): k = min(⌊log2 n⌋, 32, 31 + s),
+///   M' = ⌊M · 2^k / n⌋, s' = s − k;
+/// - per channel: out = clamp(`MultiplyByQuantizedMultiplier`((int32)(Σq − n · zp_in), M', s') + zp_out, type range).
+///
+/// Input and output quantization may differ. Zero points here are shifted like the activations (+128 for int8): the
+/// formula only sees Σq − n · zp_in, which the shift leaves unchanged, and adds zp_out before clamping to the type
+/// range, which moves with it; so the rounding is exactly the signed one and no offset is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeanQ {
+    /// (M, s) before 1/n is folded in.
+    pub multiplier: QuantizedMultiplier,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
 }
 
 /// Integer bits of the exp() input: the input differences are rescaled to Q5.26 (`kScaledDiffIntegerBits`).
@@ -588,7 +654,6 @@ mod tests {
         assert!(activation_range(Activation::Relu, 0.0, 0, 0, 255).is_err()); // 0 / 0
         assert!(activation_range(Activation::Relu6, f32::NAN, 0, 0, 255).is_err());
         assert!(activation_range(Activation::Relu6, 1e-8, i32::MAX, 0, 255).is_err());
-        assert!(activation_range(Activation::Other(2), 0.1, 0, 0, 255).is_err());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! Every failure is thrown as a JS `Error` whose message starts with the error kind; nothing panics.
 
 use crate::arch::{Config, Resolution};
-use crate::classifier::{parse_labels, Classifier, Runner};
-use crate::engine::Plan;
+use crate::classifier::{parse_labels, Classifier};
+use crate::engine::{Float, Plan};
 use crate::error::Error;
 use crate::inspect;
 use crate::preprocess::PixelFormat;
@@ -68,7 +68,7 @@ pub fn convention() -> String {
 /// SIMD builds, else "scalar").
 #[wasm_bindgen(js_name = kernelName)]
 pub fn kernel_name() -> String {
-    crate::kernels::best().name.to_string()
+    crate::kernels::best::<Float>().name.to_string()
 }
 
 /// Starts the worker pool of the threaded build: `await initThreadPool(n - 1)` runs on n threads, since
@@ -89,7 +89,7 @@ pub fn thread_count() -> usize {
 /// Every kernel family this build has, the scalar reference first.
 #[wasm_bindgen(js_name = kernelFamilies)]
 pub fn kernel_families() -> Vec<String> {
-    crate::kernels::all().iter().map(|k| k.name.to_string()).collect()
+    crate::kernels::families::<Float>().iter().map(|k| k.name.to_string()).collect()
 }
 
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
@@ -136,9 +136,7 @@ impl Model {
     /// Sets the class labels from a labels file's text (one per line; as many as classes).
     #[wasm_bindgen(js_name = setLabels)]
     pub fn set_labels(&mut self, text: &str) -> Result<(), JsError> {
-        let labels = parse_labels(text);
-        self.classifier = self.classifier.clone().with_labels(labels).map_err(js_error)?;
-        Ok(())
+        self.classifier.set_labels(parse_labels(text)).map_err(js_error)
     }
 
     /// Input height and width in pixels.
@@ -199,7 +197,7 @@ impl Model {
     #[wasm_bindgen(js_name = embeddingPixels)]
     pub fn embedding_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsError> {
         let format = pixel_format(channels)?;
-        self.classifier.embedding_pixels(pixels, format).map_err(js_error)
+        Ok(self.classifier.embedding_pixels(pixels, format).map_err(js_error)?.to_vec())
     }
 
     /// Each layer's time in ms, in the order of `inspect().layers`, for one run on RGB or RGBA bytes.
@@ -244,15 +242,7 @@ impl Model {
     /// "scalar-u8" or "simd128-u8".
     #[wasm_bindgen(js_name = useKernels)]
     pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
-        let unknown = || js_error(Error::config(format!("no kernel family {name:?} for this model in this build")));
-        match self.classifier.runner_mut() {
-            Runner::Float(p) => p.set_kernels(crate::kernels::named(name).ok_or_else(unknown)?),
-            Runner::Quantized(p) => {
-                let set = crate::kernels::quant::all().into_iter().find(|k| k.name == name).ok_or_else(unknown)?;
-                p.set_kernels(set);
-            }
-        }
-        Ok(())
+        self.classifier.use_kernels(name).map_err(js_error)
     }
 
     /// Runs a float input once and returns each layer's time in ms, in the order of `inspect().layers`
@@ -270,12 +260,9 @@ impl Model {
         to_js(&inspect::report(self.classifier.config()))
     }
 
-    fn float_plan(&mut self) -> Result<&mut Plan, JsError> {
-        match self.classifier.runner_mut() {
-            Runner::Float(p) => Ok(p),
-            Runner::Quantized(_) => {
-                Err(js_error(Error::shape("a quantized model takes bytes: use runPixels or runRaw")))
-            }
-        }
+    fn float_plan(&mut self) -> Result<&mut Plan<Float>, JsError> {
+        self.classifier
+            .plan_mut::<Float>()
+            .ok_or_else(|| js_error(Error::shape("a quantized model takes bytes: use runPixels or runRaw")))
     }
 }

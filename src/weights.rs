@@ -4,10 +4,9 @@
 
 use crate::arch::{Config, LayerSpec, OpKind};
 use crate::error::Error;
-use crate::kernels::pack::Requantize;
-use crate::kernels::quant::PoolQ;
 use crate::ops::BatchNorm;
 use crate::quant::SoftmaxU8;
+use crate::quant::{PoolQ, Requantize};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{official_files, read_bytes, read_f32, IMAGES, OFFICIAL};
-use mobilenet_wasm::classifier::Runner;
+use mobilenet_wasm::engine::{Float, Uint8};
 use mobilenet_wasm::tflite::import::Precision;
 use mobilenet_wasm::{top_k, Classifier};
 
@@ -49,7 +49,7 @@ fn every_layer_on_cat_equals_the_reference() {
     for (name, files, side) in OFFICIAL {
         let bytes = official_files(files);
         let mut model = classifier(&bytes, Precision::AsStored);
-        let Runner::Quantized(plan) = model.runner_mut() else { panic!("not quantized") };
+        let Some(plan) = model.plan_mut::<Uint8>() else { panic!("not quantized") };
         let names: Vec<String> = plan.layers().map(|l| l.name.clone()).collect();
         let input = read_bytes(&format!("reference/inputs/cat_{side}.rgb"));
         // Each file's ops, offset by the layers the earlier files produced.
@@ -84,7 +84,7 @@ fn every_layer_on_cat_equals_the_reference() {
 fn embedding_of_the_extractor_equals_the_reference() {
     let (name, files, _) = OFFICIAL[3];
     let mut model = classifier(&official_files(files), Precision::AsStored);
-    let Runner::Quantized(plan) = model.runner_mut() else { panic!() };
+    let Some(plan) = model.plan_mut::<Uint8>() else { panic!() };
     for image in IMAGES {
         let input = read_bytes(&format!("reference/inputs/{image}_224.rgb"));
         let want = read_bytes(&format!("reference/outputs/{name}_embedding_{image}.u8"));
@@ -105,7 +105,7 @@ fn float_fixtures_within_1e4_of_tflite() {
     ] {
         let bytes = read_bytes(&format!("fixtures/{stem}.tflite"));
         let mut model = Classifier::from_tflite(&[&bytes], Precision::AsStored).unwrap();
-        let Runner::Float(plan) = model.runner_mut() else { panic!("{stem} should be float") };
+        let Some(plan) = model.plan_mut::<Float>() else { panic!("{stem} should be float") };
         let input = read_f32(&format!("fixtures/{input}.f32"));
         let want_logits = read_f32(&format!("fixtures/{stem}_logits.f32"));
         let want_probs = read_f32(&format!("fixtures/{stem}_output.f32"));

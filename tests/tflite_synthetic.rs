@@ -7,9 +7,9 @@ mod common;
 
 use common::mobilenet_builder::{build, Style};
 use mobilenet_wasm::arch::{Config, Resolution};
-use mobilenet_wasm::classifier::Runner;
-use mobilenet_wasm::kernels::quant::{MeanQ, PoolQ};
+use mobilenet_wasm::engine::Float;
 use mobilenet_wasm::quant::quantize_multiplier;
+use mobilenet_wasm::quant::{MeanQ, PoolQ};
 use mobilenet_wasm::rng::Rng;
 use mobilenet_wasm::tflite::import::{import, Network, Precision};
 use mobilenet_wasm::tflite::read;
@@ -35,7 +35,7 @@ fn float_files_are_recognized_and_compute_what_the_engine_computes() {
             let mut engine = Plan::seeded(cfg, i as u64).unwrap();
             let input = Rng::new(5).fill_uniform(engine.input_len(), -1.0, 1.0);
             let want = engine.run(&input).unwrap().logits.to_vec();
-            let Runner::Float(plan) = model.runner_mut() else { panic!() };
+            let Some(plan) = model.plan_mut::<Float>() else { panic!() };
             let got = plan.run(&input).unwrap().logits;
             let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             assert!(diff < 1e-4, "{cfg:?} {style:?}: max |logit diff| {diff}");
@@ -45,13 +45,8 @@ fn float_files_are_recognized_and_compute_what_the_engine_computes() {
 
 /// Logits of a run on `pixels`: dequantized for the integer plan.
 fn logits(model: &mut Classifier, pixels: &[u8]) -> Vec<f32> {
-    match model.runner_mut() {
-        Runner::Quantized(p) => {
-            p.run_pixels(pixels, PixelFormat::Rgb).unwrap();
-            p.logits().to_vec()
-        }
-        Runner::Float(p) => p.run_pixels(pixels, PixelFormat::Rgb).unwrap().logits.to_vec(),
-    }
+    model.run_pixels(pixels, PixelFormat::Rgb).unwrap();
+    model.last_logits().to_vec()
 }
 
 #[test]

@@ -5,16 +5,8 @@
 
 use crate::arch::{LayerSpec, OpKind};
 use crate::kernels::Geometry;
+pub use crate::kernels::Work;
 use std::ops::Range;
-
-/// What one call of a layer's kernel covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Work {
-    /// A windowed layer (conv, depthwise) on this geometry.
-    Window(Geometry),
-    /// A 1x1 layer or a pool over this many pixels.
-    Pixels(usize),
-}
 
 /// One unit of a layer: the kernel's work, which input elements it reads and which output elements it
 /// writes (flat NHWC ranges of the layer's full input and output). A layer's units write consecutive,
@@ -87,7 +79,7 @@ pub fn split_pixels(pixels: usize, parts: usize) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
     use crate::arch::Hwc;
-    use crate::kernels::{pack, scalar, Clamp};
+    use crate::kernels::float::{pack, scalar, Clamp};
     use crate::ops::padding::{axis_window, Padding};
     use crate::rng::Rng;
     use crate::tensor::Tensor;

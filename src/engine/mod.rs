@@ -1,159 +1,155 @@
-//! The plan: built once from (config, weights) with batch norm folded, weights packed and every buffer
-//! allocated, then run as many times as needed without allocating. Kernels are reached only through
-//! a [`KernelSet`], so faster families swap in without touching this file.
+//! The plan: built once from (config, weights) in one number domain ([`Float`] or [`Uint8`]), each layer's
+//! weights kept once and packed by the kernel family in use, every buffer allocated up front; then run as many
+//! times as needed without allocating. One forward, one run-to-end-point, one profile for both domains: what
+//! differs between them is the domain's edges ([`domain::PlanDomain`]) and its kernel families.
 
-use crate::arch::{Config, LayerSpec, OpKind};
+use crate::arch::{Config, LayerSpec};
 use crate::error::Error;
-use crate::kernels::{self, pack, Clamp, Geometry, KernelSet, PackedConv, PackedDepthwise, PackedPointwise};
+use crate::kernels::{self, Family, Geometry, Packed, Work};
 use crate::ops::padding::{axis_window, Padding};
-use crate::ops::softmax;
-use crate::preprocess::{self, Normalization, PixelFormat};
-use crate::weights::{LayerWeights, Weights};
+use crate::preprocess::{Normalization, PixelFormat};
+use crate::weights::{QuantParams, Weights};
+use std::sync::Arc;
 
 pub mod bands;
-pub mod quantized;
+pub mod domain;
 mod schedule;
-use bands::{Unit, Work};
-pub use quantized::{QuantOutput, QuantizedPlan};
+use bands::Unit;
+pub use domain::{NetworkWeights, Outputs, PlanDomain, QuantEdges};
+pub use kernels::{Float, Uint8};
 
-/// What one layer runs, with its weights packed.
-#[derive(Clone, Debug)]
-enum Step {
-    Conv(Geometry, PackedConv),
-    Depthwise(Geometry, PackedDepthwise),
-    Pointwise(PackedPointwise),
-    AvgPool,
-    Logits(PackedPointwise),
-}
+/// A float plan (the default).
+pub type FloatPlan = Plan<Float>;
+/// A quantized (uint8 / int8) plan.
+pub type QuantizedPlan = Plan<Uint8>;
 
-#[derive(Clone, Debug)]
-struct Layer {
+/// One layer: its spec, its weights as kept, how they are packed for the family in use, and its work in units
+/// threads can share (one unit: the whole layer).
+#[derive(Debug)]
+struct Layer<D: PlanDomain> {
     spec: LayerSpec,
-    step: Step,
-    clamp: Clamp,
-    /// The layer's work in units threads can share (one unit: the whole layer).
+    window: Option<Geometry>,
+    weights: Arc<D::Layer>,
+    packed: Packed<D::Elem>,
     units: Vec<Unit>,
 }
 
-impl Layer {
-    fn new(spec: LayerSpec, step: Step) -> Layer {
-        let clamp = if spec.relu6 { Clamp::RELU6 } else { Clamp::NONE };
-        let mut layer = Layer { spec, step, clamp, units: Vec::new() };
-        layer.split(1);
-        layer
-    }
-
-    /// Divides the layer's work for `threads` threads.
-    fn split(&mut self, threads: usize) {
-        let window = match &self.step {
-            Step::Conv(g, _) | Step::Depthwise(g, _) => Some(*g),
-            _ => None,
-        };
-        self.units = bands::units(&self.spec, window, threads);
+impl<D: PlanDomain> Clone for Layer<D> {
+    fn clone(&self) -> Self {
+        let (weights, packed) = (Arc::clone(&self.weights), Arc::clone(&self.packed));
+        Layer { spec: self.spec.clone(), window: self.window, weights, packed, units: self.units.clone() }
     }
 }
 
-/// The layers and kernels of a plan, apart from its buffers, for the scheduler.
-struct Net<'a> {
-    layers: &'a [Layer],
-    kernels: &'static KernelSet,
+impl<D: PlanDomain> Layer<D> {
+    fn new(spec: LayerSpec, weights: D::Layer, family: &Family<D>) -> Result<Layer<D>, Error> {
+        let window = domain::window(&spec)?;
+        let weights = Arc::new(weights);
+        let packed = (family.pack)(&weights)?;
+        let units = bands::units(&spec, window, 1);
+        Ok(Layer { spec, window, weights, packed, units })
+    }
 }
 
-impl schedule::Layers for Net<'_> {
-    type Elem = f32;
+/// The layers of a plan, apart from its buffers, for the scheduler.
+struct Net<'a, D: PlanDomain>(&'a [Layer<D>]);
+
+impl<D: PlanDomain> schedule::Layers for Net<'_, D> {
+    type Elem = D::Elem;
 
     fn units(&self, i: usize) -> &[Unit] {
-        &self.layers[i].units
+        &self.0[i].units
     }
 
-    fn run(&self, i: usize, work: Work, src: &[f32], dst: &mut [f32]) {
-        let (k, l) = (self.kernels, &self.layers[i]);
-        match (&l.step, work) {
-            (Step::Conv(_, w), Work::Window(g)) => (k.conv)(&g, w, src, dst, l.clamp),
-            (Step::Depthwise(_, w), Work::Window(g)) => (k.depthwise)(&g, w, src, dst, l.clamp),
-            (Step::Pointwise(w) | Step::Logits(w), Work::Pixels(n)) => (k.pointwise)(n, w, src, dst, l.clamp),
-            (Step::AvgPool, Work::Pixels(n)) => (k.global_avg_pool)(n, l.spec.input.c, src, dst),
-            // Layer::split pairs windowed steps with windows and the others with pixel counts.
-            (step, work) => unreachable!("{work:?} for {step:?}"),
-        }
+    fn run(&self, i: usize, work: Work, src: &[D::Elem], dst: &mut [D::Elem]) {
+        self.0[i].packed.run(work, src, dst);
     }
 }
 
-/// Logits and probabilities of the last full run, borrowed from the plan's buffers.
+/// Logits, probabilities and the output tensor as stored, of the last full run, borrowed from the plan.
 #[derive(Clone, Copy, Debug)]
-pub struct Output<'a> {
+pub struct Output<'a, E = f32> {
     pub logits: &'a [f32],
     pub probabilities: &'a [f32],
+    /// The output tensor as the model stores it: probabilities for float models, the softmax bytes for quantized
+    /// ones (int8 models' bytes are signed).
+    pub raw: &'a [E],
 }
 
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct Plan<D: PlanDomain = Float> {
     config: Config,
-    layers: Vec<Layer>,
-    kernels: &'static KernelSet,
+    layers: Vec<Layer<D>>,
+    family: &'static Family<D>,
+    edges: D::Edges,
     /// Ping-pong activations: `ping` holds the last layer's output.
-    ping: Vec<f32>,
-    pong: Vec<f32>,
-    /// The float input, filled by [`Plan::run_pixels`].
-    input: Vec<f32>,
-    normalization: Normalization,
-    probabilities: Vec<f32>,
+    ping: Vec<D::Elem>,
+    pong: Vec<D::Elem>,
+    input: Vec<D::Elem>,
+    outputs: Outputs<D::Elem>,
+    embedding: Vec<f32>,
 }
 
-impl Plan {
-    pub fn new(config: Config, weights: &Weights) -> Result<Plan, Error> {
-        weights.check(&config)?;
+impl<D: PlanDomain> Plan<D> {
+    /// A plan from `&Weights` (float) or `QuantWeights` (quantized, taken so that they are kept once).
+    pub fn new(config: Config, weights: impl NetworkWeights<Domain = D>) -> Result<Plan<D>, Error> {
         let specs = config.layers();
-        let mut layers = Vec::with_capacity(specs.len());
-        for (spec, w) in specs.into_iter().zip(&weights.layers) {
-            let step = build_step(&spec, w.as_ref())?;
-            layers.push(Layer::new(spec, step));
-        }
+        let (kept, edges) = weights.prepare(&config, &specs)?;
+        let family = kernels::best::<D>();
+        let layers =
+            specs.into_iter().zip(kept).map(|(s, w)| Layer::new(s, w, family)).collect::<Result<Vec<_>, _>>()?;
         let largest = layers.iter().map(|l| l.spec.output.len()).max().unwrap_or(0);
         let input_len = layers.first().map_or(0, |l| l.spec.input.len());
+        let pooled = layers.iter().find(|l| l.spec.name == "AvgPool_1a").map_or(0, |l| l.spec.output.len());
+        let classes = config.num_classes;
         Ok(Plan {
             config,
             layers,
-            kernels: kernels::best(),
-            ping: vec![0.0; largest],
-            pong: vec![0.0; largest],
-            input: vec![0.0; input_len],
-            normalization: Normalization::MINUS_ONE_ONE,
-            probabilities: vec![0.0; config.num_classes],
+            family,
+            edges,
+            ping: vec![D::Elem::default(); largest],
+            pong: vec![D::Elem::default(); largest],
+            input: vec![D::Elem::default(); input_len],
+            outputs: Outputs {
+                logits: vec![0.0; classes],
+                probabilities: vec![0.0; classes],
+                raw: vec![D::Elem::default(); classes],
+            },
+            embedding: vec![0.0; pooled],
         })
-    }
-
-    /// A plan with deterministic seeded weights (see [`Weights::seeded`]).
-    pub fn seeded(config: Config, seed: u64) -> Result<Plan, Error> {
-        Plan::new(config, &Weights::seeded(&config, seed))
     }
 
     /// Divides every large layer among `threads` threads (bands of rows, runs of pixels). Without the
     /// `threads` feature the parts run one after the other, which tests use to check the split.
-    pub fn with_threads(mut self, threads: usize) -> Plan {
-        self.layers.iter_mut().for_each(|l| l.split(threads));
+    pub fn with_threads(mut self, threads: usize) -> Plan<D> {
+        self.split(threads);
         self
     }
 
-    /// Runs on another kernel family (tests compare families on the same plan).
-    pub fn with_kernels(mut self, kernels: &'static KernelSet) -> Plan {
-        self.set_kernels(kernels);
-        self
+    /// [`Self::with_threads`] in place.
+    pub fn split(&mut self, threads: usize) {
+        for l in &mut self.layers {
+            l.units = bands::units(&l.spec, l.window, threads);
+        }
     }
 
-    /// Switches kernel family in place: every family reads the same packed weights.
-    pub fn set_kernels(&mut self, kernels: &'static KernelSet) {
-        self.kernels = kernels;
+    /// Runs on another kernel family (tests compare families on the same weights).
+    pub fn with_kernels(mut self, family: &'static Family<D>) -> Result<Plan<D>, Error> {
+        self.set_kernels(family)?;
+        Ok(self)
     }
 
-    /// How [`Plan::run_pixels`] maps bytes to inputs (default: [-1, 1], as the TF checkpoints).
-    pub fn with_normalization(mut self, normalization: Normalization) -> Plan {
-        self.normalization = normalization;
-        self
+    /// Switches kernel family in place, repacking every layer from its kept weights for the new family's
+    /// layouts. On an error the plan keeps the family it had.
+    pub fn set_kernels(&mut self, family: &'static Family<D>) -> Result<(), Error> {
+        let packed = self.layers.iter().map(|l| (family.pack)(&l.weights)).collect::<Result<Vec<_>, _>>()?;
+        self.layers.iter_mut().zip(packed).for_each(|(l, p)| l.packed = p);
+        self.family = family;
+        Ok(())
     }
 
-    pub fn kernels(&self) -> &'static KernelSet {
-        self.kernels
+    pub fn kernels(&self) -> &'static Family<D> {
+        self.family
     }
 
     pub fn config(&self) -> &Config {
@@ -164,31 +160,57 @@ impl Plan {
         self.layers.iter().map(|l| &l.spec)
     }
 
-    /// Number of floats the input takes: height · width · 3.
+    /// Number of values the input takes: height · width · 3.
     pub fn input_len(&self) -> usize {
         self.input.len()
     }
 
-    /// Runs the whole network on an NHWC float input in [-1, 1]; returns logits and softmax.
-    pub fn run(&mut self, input: &[f32]) -> Result<Output<'_>, Error> {
-        check_input(input, self.input.len())?;
-        self.forward(Source::Given(input), self.layers.len() - 1, None);
+    /// Runs the whole network on the raw input tensor: NHWC floats in the model's scaling for float models,
+    /// the stored bytes for quantized ones (uint8, or int8 reinterpreted as bytes).
+    pub fn run(&mut self, input: &[D::Elem]) -> Result<Output<'_, D::Elem>, Error> {
+        D::load(&self.edges, input, &mut self.input)?;
+        self.forward(self.last(), None);
         Ok(self.output())
     }
 
     /// Runs on packed RGB or RGBA bytes of exactly the model's input size.
-    pub fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Output<'_>, Error> {
-        preprocess::to_input(pixels, format, self.normalization, &mut self.input)?;
-        self.forward(Source::Own, self.layers.len() - 1, None);
+    pub fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Output<'_, D::Elem>, Error> {
+        D::load_pixels(&self.edges, pixels, format, &mut self.input)?;
+        self.forward(self.last(), None);
         Ok(self.output())
     }
 
-    /// The embedding (`AvgPool_1a`) of pixels of the input size.
+    /// Runs up to and including the layer named `end_point` (TF-slim names, e.g. `AvgPool_1a` for the
+    /// embedding) and returns its output, NHWC, as the model stores it.
+    pub fn run_to(&mut self, input: &[D::Elem], end_point: &str) -> Result<&[D::Elem], Error> {
+        let last = self.end_point_index(end_point)?;
+        D::load(&self.edges, input, &mut self.input)?;
+        self.forward(last, None);
+        let out = &mut self.ping[..self.layers[last].spec.output.len()];
+        D::stored(&self.edges, out);
+        Ok(out)
+    }
+
+    /// The embedding (`AvgPool_1a`, as floats) of pixels of the input size.
     pub fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
-        preprocess::to_input(pixels, format, self.normalization, &mut self.input)?;
         let last = self.end_point_index("AvgPool_1a")?;
-        self.forward(Source::Own, last, None);
-        Ok(&self.ping[..self.layers[last].spec.output.len()])
+        D::load_pixels(&self.edges, pixels, format, &mut self.input)?;
+        self.forward(last, None);
+        D::embedding(&self.edges, &self.ping[..self.embedding.len()], &mut self.embedding);
+        Ok(&self.embedding)
+    }
+
+    /// Runs the whole network on the raw input, writing each layer's time into `times_ms`, read from `now` (ms).
+    pub fn profile(
+        &mut self,
+        input: &[D::Elem],
+        now: &dyn Fn() -> f64,
+        times_ms: &mut [f64],
+    ) -> Result<Output<'_, D::Elem>, Error> {
+        self.check_slots(times_ms)?;
+        D::load(&self.edges, input, &mut self.input)?;
+        self.forward(self.last(), Some((now, times_ms)));
+        Ok(self.output())
     }
 
     /// Times each layer on pixels of the input size (ms from `now`, into `times_ms`).
@@ -198,37 +220,21 @@ impl Plan {
         format: PixelFormat,
         now: &dyn Fn() -> f64,
         times_ms: &mut [f64],
-    ) -> Result<Output<'_>, Error> {
-        if times_ms.len() != self.layers.len() {
-            return Err(Error::shape(format!("{} timing slots for {} layers", times_ms.len(), self.layers.len())));
-        }
-        preprocess::to_input(pixels, format, self.normalization, &mut self.input)?;
-        self.forward(Source::Own, self.layers.len() - 1, Some((now, times_ms)));
-        Ok(self.output())
-    }
-
-    /// Runs up to and including the layer named `end_point` (TF-slim names, e.g. `AvgPool_1a` for the
-    /// embedding) and returns its output, NHWC.
-    pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<&[f32], Error> {
-        let last = self.end_point_index(end_point)?;
-        check_input(input, self.input.len())?;
-        self.forward(Source::Given(input), last, None);
-        Ok(&self.ping[..self.layers[last].spec.output.len()])
-    }
-
-    /// Runs the whole network and writes each layer's time into `times_ms`, read from `now` (ms).
-    pub fn profile(&mut self, input: &[f32], now: &dyn Fn() -> f64, times_ms: &mut [f64]) -> Result<Output<'_>, Error> {
-        check_input(input, self.input.len())?;
-        if times_ms.len() != self.layers.len() {
-            return Err(Error::shape(format!("{} timing slots for {} layers", times_ms.len(), self.layers.len())));
-        }
-        self.forward(Source::Given(input), self.layers.len() - 1, Some((now, times_ms)));
+    ) -> Result<Output<'_, D::Elem>, Error> {
+        self.check_slots(times_ms)?;
+        D::load_pixels(&self.edges, pixels, format, &mut self.input)?;
+        self.forward(self.last(), Some((now, times_ms)));
         Ok(self.output())
     }
 
     /// Probabilities of the last full run (zeros before the first).
     pub fn last_probabilities(&self) -> &[f32] {
-        &self.probabilities
+        &self.outputs.probabilities
+    }
+
+    /// Logits of the last full run (dequantized for quantized models; zeros before the first).
+    pub fn last_logits(&self) -> &[f32] {
+        &self.outputs.logits
     }
 
     pub fn end_point_index(&self, end_point: &str) -> Result<usize, Error> {
@@ -238,39 +244,52 @@ impl Plan {
             .ok_or_else(|| Error::UnknownEndPoint(end_point.into()))
     }
 
-    fn output(&mut self) -> Output<'_> {
-        let logits = &self.ping[..self.config.num_classes];
-        softmax(logits, &mut self.probabilities);
-        Output { logits, probabilities: &self.probabilities }
+    fn last(&self) -> usize {
+        self.layers.len() - 1
+    }
+
+    fn check_slots(&self, times_ms: &[f64]) -> Result<(), Error> {
+        if times_ms.len() != self.layers.len() {
+            return Err(Error::shape(format!("{} timing slots for {} layers", times_ms.len(), self.layers.len())));
+        }
+        Ok(())
+    }
+
+    fn output(&mut self) -> Output<'_, D::Elem> {
+        D::finish(&self.edges, &self.ping[..self.config.num_classes], &mut self.outputs);
+        let o = &self.outputs;
+        Output { logits: &o.logits, probabilities: &o.probabilities, raw: &o.raw }
     }
 
     /// The loop every entry point shares: layers 0..=last from the input, the output left in `ping`.
-    fn forward(&mut self, source: Source<'_>, last: usize, timing: schedule::Timing<'_>) {
-        let first: &[f32] = match source {
-            Source::Given(input) => input,
-            Source::Own => &self.input,
-        };
-        let net = Net { layers: &self.layers, kernels: self.kernels };
-        schedule::forward(&net, first, &mut self.ping, &mut self.pong, last, timing);
+    fn forward(&mut self, last: usize, timing: schedule::Timing<'_>) {
+        schedule::forward(&Net(&self.layers), &self.input, &mut self.ping, &mut self.pong, last, timing);
     }
 }
 
-enum Source<'a> {
-    Given(&'a [f32]),
-    Own,
+impl Plan<Float> {
+    /// A plan with deterministic seeded weights (see [`Weights::seeded`]).
+    pub fn seeded(config: Config, seed: u64) -> Result<Plan<Float>, Error> {
+        Plan::new(config, &Weights::seeded(&config, seed))
+    }
+
+    /// How [`Plan::run_pixels`] maps bytes to inputs (default: [-1, 1], as the TF checkpoints).
+    pub fn with_normalization(mut self, normalization: Normalization) -> Plan<Float> {
+        self.edges = normalization;
+        self
+    }
 }
 
-fn check_input(input: &[f32], expected: usize) -> Result<(), Error> {
-    if input.len() != expected {
-        return Err(Error::shape(format!(
-            "input has {} values, the model takes {expected} (height·width·3)",
-            input.len()
-        )));
+impl Plan<Uint8> {
+    /// Quantization of the input tensor (in the uint8 domain).
+    pub fn input_params(&self) -> QuantParams {
+        self.edges.input
     }
-    if let Some(i) = input.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite(format!("input value {i} is {}", input[i])));
+
+    /// Whether the model's tensors are int8 (their raw bytes are signed).
+    pub fn is_signed(&self) -> bool {
+        self.edges.flip != 0
     }
-    Ok(())
 }
 
 /// The geometry of a SAME-padded windowed layer.
@@ -286,18 +305,5 @@ pub(crate) fn geometry(spec: &LayerSpec) -> Result<Geometry, Error> {
         rate: spec.rate,
         pad_top: wy.pad_before,
         pad_left: wx.pad_before,
-    })
-}
-
-/// Folds the layer's batch norm into its filter and bias, then packs them for the kernels.
-fn build_step(spec: &LayerSpec, w: Option<&LayerWeights>) -> Result<Step, Error> {
-    let Some(w) = w else { return Ok(Step::AvgPool) };
-    let (filter, bias) = w.folded()?;
-    Ok(match spec.op {
-        OpKind::Conv => Step::Conv(geometry(spec)?, pack::conv(&filter, &bias)?),
-        OpKind::Depthwise => Step::Depthwise(geometry(spec)?, pack::depthwise(&filter, &bias)?),
-        OpKind::Pointwise => Step::Pointwise(pack::pointwise(&filter, &bias)?),
-        OpKind::Logits => Step::Logits(pack::pointwise(&filter, &bias)?),
-        OpKind::AvgPool => Step::AvgPool,
     })
 }

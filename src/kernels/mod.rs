@@ -1,18 +1,25 @@
-//! The hot loops the engine runs, behind one seam: a [`KernelSet`] of function pointers. The engine
-//! never calls a kernel by name, so a faster family (SIMD128, quantized) slots in by providing another
-//! set, and tests can run two sets side by side on the same data.
+//! The hot loops the engine runs, in families. A [`Family`] owns its layouts: it packs one layer's weights (as
+//! the plan keeps them) into whatever its kernels read, and hands back a [`Kernel`] that runs that layer. The
+//! engine never sees a layout, so a faster family slots in by packing differently (XNNPACK's configs pick a
+//! kernel together with its tile parameters; RTen's GEMM kernels pack their own operands).
 //!
-//! Kernels work on raw NHWC slices (batch 1) and weights laid out by [`pack`]; they know nothing of
-//! MobileNet, TFLite or JS. They trust their arguments: the engine checks every size once at plan time.
+//! Two number domains: [`Float`] (f32 activations, batch norm folded) and [`Uint8`] (uint8 activations,
+//! TFLite's integer arithmetic; int8 models run shifted into uint8). [`families`] is the one table of which
+//! families this build has, per domain.
+//!
+//! Kernels work on raw NHWC slices (batch 1); they know nothing of MobileNet, TFLite or JS. They trust their
+//! arguments: packing checks every size once, at plan time.
 
-pub mod pack;
-pub mod quant;
-pub mod scalar;
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub mod simd128;
+pub mod float;
+pub mod uint8;
 
 use crate::arch::Hwc;
-pub use pack::{PackedConv, PackedDepthwise, PackedPointwise};
+use crate::error::Error;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+pub use self::float::{Float, FloatLayer};
+pub use self::uint8::{Uint8, Uint8Layer};
 
 /// Where a windowed kernel reads: input/output shapes, square kernel size, stride, dilation rate and the
 /// SAME padding before the first row and column (TF's floor(total / 2)).
@@ -27,61 +34,64 @@ pub struct Geometry {
     pub pad_left: usize,
 }
 
-/// The fused activation as a clamp: ReLU6 is [0, 6], none is (-inf, inf).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Clamp {
-    pub min: f32,
-    pub max: f32,
+/// What one call of a layer's kernel covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// A windowed layer (conv, depthwise) on this geometry (a band of the layer's rows, or all of them).
+    Window(Geometry),
+    /// A 1x1 layer or a pool over this many pixels.
+    Pixels(usize),
 }
 
-impl Clamp {
-    pub const RELU6: Clamp = Clamp { min: 0.0, max: 6.0 };
-    pub const NONE: Clamp = Clamp { min: f32::NEG_INFINITY, max: f32::INFINITY };
+/// A number domain: its activation element and one layer's weights as a plan keeps them (an enum over the ops,
+/// defined by the domain), the one copy every family of the domain packs from.
+pub trait Domain: Sized + 'static {
+    type Elem: Copy + Default + Debug + Send + Sync + 'static;
+    /// One layer's op and weights.
+    type Layer: Debug + Send + Sync;
+    /// The families this build has, the reference (scalar) first and the fastest last.
+    fn families() -> &'static [&'static Family<Self>];
+}
 
-    #[inline(always)]
-    pub fn apply(self, x: f32) -> f32 {
-        x.max(self.min).min(self.max)
+/// A layer packed for one family, ready to run any unit of its work.
+pub trait Kernel<E>: Debug + Send + Sync {
+    /// Runs `work`: `src` and `dst` are exactly the input the unit reads and the output it writes.
+    fn run(&self, work: Work, src: &[E], dst: &mut [E]);
+}
+
+/// A packed layer, shared by clones of a plan (packed weights never change after packing).
+pub type Packed<E> = Arc<dyn Kernel<E>>;
+
+/// One family of kernels for domain `D`: a name and how it packs a layer.
+pub struct Family<D: Domain> {
+    pub name: &'static str,
+    pub pack: fn(&Arc<D::Layer>) -> Result<Packed<D::Elem>, Error>,
+}
+
+impl<D: Domain> Debug for Family<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
     }
 }
 
-/// Full convolution (the stem): `input` g.input, `output` g.output.
-pub type ConvFn = fn(&Geometry, &PackedConv, &[f32], &mut [f32], Clamp);
-/// Depthwise convolution, depth_multiplier 1.
-pub type DepthwiseFn = fn(&Geometry, &PackedDepthwise, &[f32], &mut [f32], Clamp);
-/// 1x1 convolution over `pixels` pixels (also the logits layer, with one pixel).
-pub type PointwiseFn = fn(pixels: usize, &PackedPointwise, &[f32], &mut [f32], Clamp);
-/// Mean over `pixels` pixels of `channels` channels into `channels` outputs.
-pub type GlobalAvgPoolFn = fn(pixels: usize, channels: usize, &[f32], &mut [f32]);
-
-/// One family of kernels; the engine holds a `&'static KernelSet`.
-#[derive(Clone, Copy, Debug)]
-pub struct KernelSet {
-    pub name: &'static str,
-    pub conv: ConvFn,
-    pub depthwise: DepthwiseFn,
-    pub pointwise: PointwiseFn,
-    pub global_avg_pool: GlobalAvgPoolFn,
+/// Every family of domain `D` in this build, the reference first.
+pub fn families<D: Domain>() -> &'static [&'static Family<D>] {
+    D::families()
 }
 
-/// The fastest set this build has: SIMD128 on wasm builds with `+simd128` (named "relaxed-simd128" when
-/// also built with `+relaxed-simd`), scalar elsewhere.
-pub fn best() -> &'static KernelSet {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return &simd128::SIMD128;
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    return &scalar::SCALAR;
+/// The fastest family of domain `D` in this build: SIMD128 on wasm builds with `+simd128`, scalar elsewhere.
+pub fn best<D: Domain>() -> &'static Family<D> {
+    let all = D::families();
+    all[all.len() - 1]
 }
 
-/// Every set this build can run, the reference first; kernel tests check each against the reference ops.
-pub fn all() -> Vec<&'static KernelSet> {
-    vec![
-        &scalar::SCALAR,
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        &simd128::SIMD128,
-    ]
+/// The family of domain `D` called `name`, if this build has it.
+pub fn named<D: Domain>(name: &str) -> Option<&'static Family<D>> {
+    D::families().iter().copied().find(|f| f.name == name)
 }
 
-/// The set called `name` ("scalar", and "simd128" or "relaxed-simd128"), if this build has it.
-pub fn named(name: &str) -> Option<&'static KernelSet> {
-    all().into_iter().find(|k| k.name == name)
+/// The input row (or column) that tap `k` of output `o` reads, or None on padding.
+#[inline(always)]
+pub(crate) fn source(o: usize, k: usize, stride: usize, rate: usize, pad: usize, size: usize) -> Option<usize> {
+    (o * stride + k * rate).checked_sub(pad).filter(|&i| i < size)
 }

@@ -7,10 +7,11 @@
 use super::schema::{Activation, BuiltinOp, Model, Operator, Options, Padding, Quantization, Tensor, TensorType};
 use crate::arch::{Config, LayerSpec, OpKind, Resolution};
 use crate::error::Error;
-use crate::kernels::pack::Requantize;
-use crate::kernels::quant::{AverageQ, MeanQ, PoolQ};
+
 use crate::preprocess::Normalization;
-use crate::quant::{activation_range, conv_output_multiplier, quantize_multiplier, SoftmaxU8};
+use crate::quant::{
+    activation_range, conv_output_multiplier, quantize_multiplier, AverageQ, MeanQ, PoolQ, Requantize, SoftmaxU8,
+};
 use crate::tensor::{Shape, Tensor as FloatTensor};
 use crate::weights::{LayerWeights, QuantLayer, QuantParams, QuantWeights, Weights};
 
@@ -654,7 +655,7 @@ fn average_pool(f: &Found, inq: QuantParams, outq: QuantParams, range: (i32, i32
         Options::Pool2d { activation, .. } => activation,
         _ => Activation::None,
     };
-    let (lo, hi) = activation_range(act, outq.scale, outq.zero_point, range.0, range.1)?;
+    let (lo, hi) = activation_range(act.fused()?, outq.scale, outq.zero_point, range.0, range.1)?;
     Ok(PoolQ::Average(AverageQ { min: lo + shift, max: hi + shift, signed_offset: shift }))
 }
 
@@ -719,7 +720,7 @@ fn quant_layer(
         | Options::FullyConnected { activation, .. } => activation,
         _ => Activation::None,
     };
-    let (lo, hi) = activation_range(act, outq.scale, outq.zero_point, range.0, range.1)?;
+    let (lo, hi) = activation_range(act.fused()?, outq.scale, outq.zero_point, range.0, range.1)?;
     let shift = if signed { 128 } else { 0 };
     let requantize = Requantize {
         multipliers,

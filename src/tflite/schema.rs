@@ -123,6 +123,19 @@ impl Activation {
             c => Activation::Other(c),
         }
     }
+
+    /// The activation as the integer arithmetic knows it; codes the engine does not run are unsupported.
+    pub fn fused(self) -> Result<crate::quant::Activation, crate::Error> {
+        use crate::quant::Activation as Fused;
+        match self {
+            Activation::None => Ok(Fused::None),
+            Activation::Relu => Ok(Fused::Relu),
+            Activation::Relu6 => Ok(Fused::Relu6),
+            Activation::Other(code) => {
+                Err(crate::Error::unsupported(None, "fused activation", format!("activation function code {code}")))
+            }
+        }
+    }
 }
 
 /// The builtin options of the ops we run (defaults as in schema.fbs when a field is absent).
@@ -220,4 +233,15 @@ pub struct Model<'a> {
     pub operators: Vec<Operator>,
     /// Where the flatbuffer ends; bytes after it (an appended ZIP of labels) are not the model's.
     pub flatbuffer_len: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Activation;
+
+    #[test]
+    fn activations_the_engine_does_not_run_are_refused() {
+        assert!(Activation::Other(2).fused().is_err());
+        assert_eq!(Activation::from_code(3).fused(), Ok(crate::quant::Activation::Relu6));
+    }
 }

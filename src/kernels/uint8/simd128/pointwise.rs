@@ -5,8 +5,8 @@
 //! streams over the chunk while it stays in L1.
 
 use super::requant::{store_bytes, with_requant, Requant};
-use crate::kernels::pack::{PackedPointwiseQ, PointwiseQLanes, Q_BLOCK};
-use crate::kernels::quant::scalar;
+use crate::kernels::uint8::lanes::{PointwiseQLanes, Q_BLOCK};
+use crate::weights::QuantLayer;
 use core::arch::wasm32::*;
 use core::array;
 
@@ -15,11 +15,13 @@ const TILE: usize = 4;
 /// i16 values of widened input per chunk (32 KB of stack); a pixel wider than this runs the scalar loop.
 const SCRATCH: usize = 16 * 1024;
 
-pub fn pointwise(pixels: usize, p: &PackedPointwiseQ, input: &[u8], output: &mut [u8]) {
-    let l = &p.lanes;
-    if l.pairs * 2 > SCRATCH {
-        return scalar::pointwise(pixels, p, input, output);
-    }
+/// Whether one pixel's widened input fits the scratch buffer.
+pub fn fits(f: &QuantLayer) -> bool {
+    f.filter_shape[2].next_multiple_of(2) <= SCRATCH
+}
+
+pub fn pointwise(pixels: usize, l: &PointwiseQLanes, input: &[u8], output: &mut [u8]) {
+    assert!(l.pairs * 2 <= SCRATCH, "{} inputs", l.in_channels);
     let (input, output) = (&input[..pixels * l.in_channels], &mut output[..pixels * l.out_channels]);
     with_requant!(&l.requant, |q| chunks(l, input, pixels, output, q));
 }

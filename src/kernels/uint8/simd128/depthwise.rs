@@ -5,20 +5,22 @@
 //! known at compile time (the loop over tap pairs unrolled, the pointers in locals).
 
 use super::requant::{store_bytes, with_requant, Requant};
-use crate::kernels::pack::{DepthwiseQLanes, PackedDepthwiseQ, Q_BLOCK};
-use crate::kernels::quant::scalar;
-use crate::kernels::scalar::source;
-use crate::kernels::Geometry;
+use crate::kernels::uint8::lanes::{DepthwiseQLanes, Q_BLOCK};
+use crate::kernels::{source, Geometry};
+use crate::weights::QuantLayer;
 use core::arch::wasm32::*;
 
 /// Most taps handled (5x5), plus the phantom tap of an odd count; larger kernels run the scalar loop.
 const MAX_TAPS: usize = 26;
 
-pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut [u8]) {
-    let (l, k, c) = (&p.lanes, p.kernel, p.channels);
-    if k * k >= MAX_TAPS {
-        return scalar::depthwise(g, p, input, output);
-    }
+/// Whether the taps fit the pointer array.
+pub fn fits(f: &QuantLayer) -> bool {
+    f.filter_shape[0] * f.filter_shape[1] < MAX_TAPS
+}
+
+pub fn depthwise(g: &Geometry, p: &DepthwiseQLanes, input: &[u8], output: &mut [u8]) {
+    let (l, k, c) = (p, p.kernel, p.channels);
+    assert!(k * k < MAX_TAPS, "{k}x{k} kernel");
     assert_eq!((g.input.c, g.output.c), (c, c));
     let input = &input[..g.input.h * g.input.w * c];
     match l.pairs {
@@ -31,8 +33,8 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut 
 /// zero row against weight 0). Slots past the kernel's taps stay on the zero row.
 type Taps<const T: usize> = [*const u8; T];
 
-fn rows<const T: usize>(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut [u8], q: impl Requant) {
-    let (l, k, c) = (&p.lanes, p.kernel, p.channels);
+fn rows<const T: usize>(g: &Geometry, p: &DepthwiseQLanes, input: &[u8], output: &mut [u8], q: impl Requant) {
+    let (l, k, c) = (p, p.kernel, p.channels);
     let mut taps: Taps<T> = [l.zero_row.as_ptr(); T];
     // Interior pixels (every tap inside the input) take each tap at a fixed offset from the first one.
     let mut offsets = [0usize; T];
@@ -61,12 +63,12 @@ fn rows<const T: usize>(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output
 /// Tap pointers of a pixel near the border: the input pixel where the tap lands inside, else the zero row.
 fn border_taps<const T: usize>(
     g: &Geometry,
-    p: &PackedDepthwiseQ,
+    p: &DepthwiseQLanes,
     input: &[u8],
     (oy, ox): (usize, usize),
     taps: &mut Taps<T>,
 ) {
-    let (k, c, zero) = (p.kernel, p.channels, p.lanes.zero_row.as_ptr());
+    let (k, c, zero) = (p.kernel, p.channels, p.zero_row.as_ptr());
     for ky in 0..k {
         let iy = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h);
         for kx in 0..k {

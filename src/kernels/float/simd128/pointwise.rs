@@ -1,5 +1,5 @@
 //! 1x1 convolution as a GEMM: [pixels x cin] · [cin x cout] over weights packed in blocks of 8 output
-//! channels with the biases first (see [`Blocked`](crate::kernels::pack::Blocked)).
+//! channels with the biases first (see [`Blocked`](crate::kernels::float::pack::Blocked)).
 //!
 //! The microkernel ([`Tile`]) is XNNPACK's x86 wasm shape: 4 pixels x 8 channels in eight f32x4
 //! accumulators. Measured in Chromium here, 5x8 runs no faster (with `-pre-RA-sched=source`; without
@@ -8,8 +8,8 @@
 
 use super::tile::Tile;
 use super::{check_blocked, Bounds};
-use crate::kernels::pack::BLOCK;
-use crate::kernels::{Clamp, PackedPointwise};
+use crate::kernels::float::pack::BLOCK;
+use crate::kernels::float::{Clamp, PackedPointwise};
 
 /// Pixels per tile.
 const MR: usize = 4;

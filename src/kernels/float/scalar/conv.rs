@@ -1,6 +1,8 @@
-use super::{bias, madd, row, source, store};
-use crate::kernels::pack::BLOCK;
-use crate::kernels::{Clamp, Geometry, PackedConv};
+use super::{bias, madd, row, store};
+use crate::kernels::float::pack::BLOCK;
+use crate::kernels::float::{Clamp, PackedConv};
+use crate::kernels::source;
+use crate::kernels::Geometry;
 
 /// Full convolution: each valid tap adds in·w to every output channel of the pixel, block by block.
 pub fn conv(g: &Geometry, p: &PackedConv, input: &[f32], output: &mut [f32], clamp: Clamp) {

@@ -12,14 +12,16 @@ pub use pointwise::pointwise;
 pub use pool::global_avg_pool;
 
 use super::pack::BLOCK;
-use super::{Clamp, KernelSet};
+use super::{Clamp, FloatLayer, KernelSet};
+use crate::error::Error;
+use crate::kernels::Packed;
+use std::sync::Arc;
 
 pub static SCALAR: KernelSet = KernelSet { name: "scalar", conv, depthwise, pointwise, global_avg_pool };
 
-/// The input row (or column) that tap `k` of output `o` reads, or None on padding.
-#[inline(always)]
-pub(crate) fn source(o: usize, k: usize, stride: usize, rate: usize, pad: usize, size: usize) -> Option<usize> {
-    (o * stride + k * rate).checked_sub(pad).filter(|&i| i < size)
+/// Binds a layer to these kernels (they read the shared layout as it is).
+pub fn pack(layer: &Arc<FloatLayer>) -> Result<Packed<f32>, Error> {
+    super::bind(&SCALAR, layer)
 }
 
 /// A packed block's biases: where each output's sum starts.

@@ -6,9 +6,11 @@
 //! ~7% slower in V8: 18 tap pointers no longer fit in registers.)
 
 use super::{check_blocked, mul_add_unfused, store8, taps, window_rows, Bounds, K, TAPS};
-use crate::kernels::pack::BLOCK;
-use crate::kernels::scalar::{self, source};
-use crate::kernels::{Clamp, Geometry, PackedDepthwise};
+use crate::kernels::float::pack::BLOCK;
+use crate::kernels::float::scalar;
+use crate::kernels::float::{Clamp, PackedDepthwise};
+use crate::kernels::source;
+use crate::kernels::Geometry;
 use core::arch::wasm32::*;
 
 pub fn depthwise(g: &Geometry, p: &PackedDepthwise, input: &[f32], output: &mut [f32], clamp: Clamp) {

@@ -1,248 +1,9 @@
-//! Owns every weight layout the kernels read. Packing happens once, at plan time, from TF layouts.
+//! The SIMD128 family's layouts of quantized layers, packed from the kept [`QuantLayer`]s. Built on every target
+//! (native tests check them); only `kernels::uint8::simd128` runs them.
 
 use crate::error::Error;
-use crate::quant::QuantizedMultiplier;
-use crate::tensor::Tensor;
-
-/// Output channels per packed block: two f32x4, the width of every SIMD tile.
-pub const BLOCK: usize = 8;
-
-/// Weights that give each of `channels` output channels `rows` inputs, in blocks of [`BLOCK`] channels
-/// (XNNPACK's layout): each block holds its BLOCK biases, then `rows` rows of BLOCK weights, so a tile
-/// streams one block front to back. The last block is zero-padded, which lets SIMD kernels load whole
-/// vectors of weights past the last channel; they still never read or write activations past it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Blocked {
-    pub rows: usize,
-    pub channels: usize,
-    pub data: Vec<f32>,
-}
-
-impl Blocked {
-    /// From weights laid out [row][channel] (TF's layouts flattened) and one bias per channel.
-    fn pack(rows: usize, channels: usize, weights: &[f32], bias: &[f32]) -> Blocked {
-        debug_assert_eq!((weights.len(), bias.len()), (rows * channels, channels));
-        let mut data = vec![0.0; channels.div_ceil(BLOCK) * (rows + 1) * BLOCK];
-        for (b, block) in data.chunks_exact_mut((rows + 1) * BLOCK).enumerate() {
-            let cols = b * BLOCK..channels.min((b + 1) * BLOCK);
-            let n = cols.len();
-            block[..n].copy_from_slice(&bias[cols.clone()]);
-            for (r, dst) in block[BLOCK..].chunks_exact_mut(BLOCK).enumerate() {
-                dst[..n].copy_from_slice(&weights[r * channels..][cols.clone()]);
-            }
-        }
-        Blocked { rows, channels, data }
-    }
-
-    /// Floats per block: BLOCK biases and `rows` rows of BLOCK weights.
-    pub fn block_len(&self) -> usize {
-        (self.rows + 1) * BLOCK
-    }
-
-    /// The blocks in channel order; block b covers channels b·BLOCK .. min((b+1)·BLOCK, channels).
-    pub fn blocks(&self) -> std::slice::ChunksExact<'_, f32> {
-        self.data.chunks_exact(self.block_len())
-    }
-}
-
-/// Full conv weights: rows are (ky, kx, in) in TF's HWIO order, so one tap's input channels are
-/// consecutive rows of each block. `zero_pixel` is `in_channels` zeros that SIMD kernels read instead of
-/// out-of-bounds input pixels.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PackedConv {
-    pub kernel: usize,
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub weights: Blocked,
-    pub zero_pixel: Vec<f32>,
-}
-
-/// Depthwise weights: rows are the taps (ky·k + kx). `zero_pixel` is `channels` zeros that SIMD kernels
-/// read instead of out-of-bounds input pixels, so padding needs no branch in their inner loop.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PackedDepthwise {
-    pub kernel: usize,
-    pub channels: usize,
-    pub weights: Blocked,
-    pub zero_pixel: Vec<f32>,
-}
-
-/// 1x1 weights: rows are the input channels.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PackedPointwise {
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub weights: Blocked,
-}
-
-fn bias_or_zeros(bias: &[f32], n: usize) -> Result<Vec<f32>, Error> {
-    match bias.len() {
-        0 => Ok(vec![0.0; n]),
-        len if len == n => Ok(bias.to_vec()),
-        len => Err(Error::shape(format!("bias has {len} values for {n} output channels"))),
-    }
-}
-
-fn square_kernel(filter: &Tensor) -> Result<usize, Error> {
-    let [kh, kw, _, _] = filter.shape.0;
-    if kh != kw || kh == 0 {
-        return Err(Error::shape(format!("kernel must be square and non-empty, got {}", filter.shape)));
-    }
-    Ok(kh)
-}
-
-/// From a TF conv filter [k, k, in, out].
-pub fn conv(filter: &Tensor, bias: &[f32]) -> Result<PackedConv, Error> {
-    let kernel = square_kernel(filter)?;
-    let [_, _, cin, cout] = filter.shape.0;
-    let bias = bias_or_zeros(bias, cout)?;
-    let weights = Blocked::pack(kernel * kernel * cin, cout, &filter.data, &bias);
-    Ok(PackedConv { kernel, in_channels: cin, out_channels: cout, weights, zero_pixel: vec![0.0; cin] })
-}
-
-/// From a TF depthwise filter [k, k, channels, 1].
-pub fn depthwise(filter: &Tensor, bias: &[f32]) -> Result<PackedDepthwise, Error> {
-    let kernel = square_kernel(filter)?;
-    let [_, _, c, mult] = filter.shape.0;
-    if mult != 1 {
-        return Err(Error::shape(format!("the engine's depthwise kernel takes depth_multiplier 1, got {mult}")));
-    }
-    let bias = bias_or_zeros(bias, c)?;
-    // [kh, kw, c, 1] flattened is already [tap][channel].
-    let weights = Blocked::pack(kernel * kernel, c, &filter.data, &bias);
-    Ok(PackedDepthwise { kernel, channels: c, weights, zero_pixel: vec![0.0; c] })
-}
-
-/// From a TF 1x1 filter [1, 1, in, out].
-pub fn pointwise(filter: &Tensor, bias: &[f32]) -> Result<PackedPointwise, Error> {
-    let [kh, kw, cin, cout] = filter.shape.0;
-    if (kh, kw) != (1, 1) {
-        return Err(Error::shape(format!("pointwise filter must be 1x1, got {}", filter.shape)));
-    }
-    let bias = bias_or_zeros(bias, cout)?;
-    let weights = Blocked::pack(cin, cout, &filter.data, &bias);
-    Ok(PackedPointwise { in_channels: cin, out_channels: cout, weights })
-}
-
-/// How a quantized layer turns its int32 accumulators back into uint8: one multiplier per output
-/// channel (TFLite's per-channel or replicated per-tensor scale), the zero points and the fused
-/// activation as a clamp range.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Requantize {
-    pub multipliers: Vec<QuantizedMultiplier>,
-    pub input_zero_point: i32,
-    pub output_zero_point: i32,
-    pub min: i32,
-    pub max: i32,
-}
-
-impl Requantize {
-    /// acc → clamp(multiplier(acc) + output zero point).
-    #[inline(always)]
-    pub fn output(&self, channel: usize, acc: i32) -> u8 {
-        (self.multipliers[channel].apply(acc) + self.output_zero_point).clamp(self.min, self.max) as u8
-    }
-}
-
-/// Quantized full conv: weights minus their zero point, in TF's [kh][kw][in][out] order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PackedConvQ {
-    pub kernel: usize,
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub weights: Vec<i16>,
-    pub bias: Vec<i32>,
-    pub requantize: Requantize,
-    /// The SIMD layout: the k·k·in patch of a pixel is one "input" of a 1x1 conv, padded to whole 8-byte steps.
-    pub lanes: PointwiseQLanes,
-}
-
-/// Quantized depthwise conv: [tap][channel].
-#[derive(Clone, Debug, PartialEq)]
-pub struct PackedDepthwiseQ {
-    pub kernel: usize,
-    pub channels: usize,
-    pub weights: Vec<i16>,
-    pub bias: Vec<i32>,
-    pub requantize: Requantize,
-    pub lanes: DepthwiseQLanes,
-}
-
-/// Quantized 1x1 conv: [in][out].
-#[derive(Clone, Debug, PartialEq)]
-pub struct PackedPointwiseQ {
-    pub in_channels: usize,
-    pub out_channels: usize,
-    pub weights: Vec<i16>,
-    pub bias: Vec<i32>,
-    pub requantize: Requantize,
-    pub lanes: PointwiseQLanes,
-}
-
-fn check_quantized(shape: [usize; 4], weights: &[i16], bias: &[i32], r: &Requantize, out: usize) -> Result<(), Error> {
-    let n: usize = shape.iter().product();
-    if weights.len() != n || bias.len() != out || r.multipliers.len() != out {
-        return Err(Error::shape(format!(
-            "quantized layer {shape:?}: {} weights, {} biases, {} multipliers for {out} channels",
-            weights.len(),
-            bias.len(),
-            r.multipliers.len()
-        )));
-    }
-    Ok(())
-}
-
-/// From centered TF-layout weights [k, k, in, out].
-pub fn conv_q(
-    shape: [usize; 4],
-    weights: Vec<i16>,
-    bias: Vec<i32>,
-    requantize: Requantize,
-) -> Result<PackedConvQ, Error> {
-    let [kh, kw, cin, cout] = shape;
-    check_quantized(shape, &weights, &bias, &requantize, cout)?;
-    if kh != kw {
-        return Err(Error::shape(format!("kernel must be square, got {kh}x{kw}")));
-    }
-    let patch = kh * kw * cin;
-    let lanes = PointwiseQLanes::new(patch, patch.next_multiple_of(8), cout, &weights, &bias, &requantize)?;
-    Ok(PackedConvQ { kernel: kh, in_channels: cin, out_channels: cout, weights, bias, requantize, lanes })
-}
-
-/// From centered TF-layout weights [k, k, channels, 1].
-pub fn depthwise_q(
-    shape: [usize; 4],
-    weights: Vec<i16>,
-    bias: Vec<i32>,
-    requantize: Requantize,
-) -> Result<PackedDepthwiseQ, Error> {
-    let [kh, kw, c, mult] = shape;
-    check_quantized(shape, &weights, &bias, &requantize, c * mult)?;
-    if kh != kw || mult != 1 {
-        return Err(Error::shape(format!("depthwise kernel must be square with multiplier 1, got {shape:?}")));
-    }
-    let lanes = DepthwiseQLanes::new(kh * kw, c, &weights, &bias, &requantize)?;
-    Ok(PackedDepthwiseQ { kernel: kh, channels: c, weights, bias, requantize, lanes })
-}
-
-/// From centered TF-layout weights [1, 1, in, out].
-pub fn pointwise_q(
-    shape: [usize; 4],
-    weights: Vec<i16>,
-    bias: Vec<i32>,
-    requantize: Requantize,
-) -> Result<PackedPointwiseQ, Error> {
-    let [kh, kw, cin, cout] = shape;
-    check_quantized(shape, &weights, &bias, &requantize, cout)?;
-    if (kh, kw) != (1, 1) {
-        return Err(Error::shape(format!("pointwise filter must be 1x1, got {shape:?}")));
-    }
-    let lanes = PointwiseQLanes::new(cin, cin, cout, &weights, &bias, &requantize)?;
-    Ok(PackedPointwiseQ { in_channels: cin, out_channels: cout, weights, bias, requantize, lanes })
-}
-
-// SIMD128 layouts of the quantized layers. The pack functions above build them on every target (native tests check
-// them); only `kernels::quant::simd128` reads them.
+use crate::quant::{QuantizedMultiplier, Requantize};
+use crate::weights::QuantLayer;
 
 /// Output channels per register tile of the SIMD quantized kernels (two i32x4 accumulators). Weights, biases and
 /// requantization parameters are padded to whole blocks, with zeros.
@@ -278,13 +39,7 @@ impl PointwiseQLanes {
         r: &Requantize,
     ) -> Result<Self, Error> {
         let (pairs, blocks) = (padded.div_ceil(2), cout.div_ceil(Q_BLOCK));
-        let mut packed = vec![0; blocks * pairs * 2 * Q_BLOCK];
-        for i in 0..cin {
-            for o in 0..cout {
-                packed[((o / Q_BLOCK * pairs + i / 2) * Q_BLOCK + o % Q_BLOCK) * 2 + i % 2] = weights[i * cout + o];
-            }
-        }
-        let sums = (0..cout).map(|o| (0..cin).fold(0i32, |s, i| s.wrapping_add(i32::from(weights[i * cout + o]))));
+        let (packed, sums) = (pair_rows(cin, pairs, cout, weights), column_sums(cin, cout, weights));
         Ok(PointwiseQLanes {
             in_channels: padded,
             out_channels: cout,
@@ -296,10 +51,43 @@ impl PointwiseQLanes {
     }
 }
 
+impl PointwiseQLanes {
+    /// From a checked 1x1 layer ([`super::check`]).
+    pub fn from_layer(f: &QuantLayer) -> Result<Self, Error> {
+        let [_, _, cin, cout] = f.filter_shape;
+        Self::new(cin, cin, cout, &f.filter, &f.bias, &f.requantize)
+    }
+}
+
+/// A quantized full conv (the stem) for the 1x1 GEMM: the k·k·in patch of a pixel is one "input", padded to whole
+/// 8-byte steps against zero weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvQLanes {
+    pub kernel: usize,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// What the gather writes for padding pixels; the folded bias cancels it.
+    pub input_zero_point: i32,
+    pub gemm: PointwiseQLanes,
+}
+
+impl ConvQLanes {
+    /// From a checked conv layer ([`super::check`]).
+    pub fn from_layer(f: &QuantLayer) -> Result<Self, Error> {
+        let [k, _, cin, cout] = f.filter_shape;
+        let patch = k * k * cin;
+        let gemm = PointwiseQLanes::new(patch, patch.next_multiple_of(8), cout, &f.filter, &f.bias, &f.requantize)?;
+        let input_zero_point = f.requantize.input_zero_point;
+        Ok(ConvQLanes { kernel: k, in_channels: cin, out_channels: cout, input_zero_point, gemm })
+    }
+}
+
 /// A quantized depthwise conv laid out for `i32x4.dot_i16x8_s` over pairs of taps: the kernel interleaves two taps'
 /// inputs for 8 channels and dots them with the pair's weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DepthwiseQLanes {
+    /// Kernel height and width (0 where built from a bare tap count).
+    pub kernel: usize,
     pub channels: usize,
     /// Taps (k·k) rounded up to whole pairs.
     pub pairs: usize,
@@ -317,15 +105,10 @@ impl DepthwiseQLanes {
     /// From centered weights [tap][channel].
     fn new(taps: usize, c: usize, weights: &[i16], bias: &[i32], r: &Requantize) -> Result<Self, Error> {
         let (pairs, blocks) = (taps.div_ceil(2), c.div_ceil(Q_BLOCK));
-        let mut packed = vec![0; blocks * pairs * 2 * Q_BLOCK];
-        for t in 0..taps {
-            for ch in 0..c {
-                packed[((ch / Q_BLOCK * pairs + t / 2) * Q_BLOCK + ch % Q_BLOCK) * 2 + t % 2] = weights[t * c + ch];
-            }
-        }
-        let sums = (0..c).map(|ch| (0..taps).fold(0i32, |s, t| s.wrapping_add(i32::from(weights[t * c + ch]))));
+        let (packed, sums) = (pair_rows(taps, pairs, c, weights), column_sums(taps, c, weights));
         let requant = RequantLanes::new(r, blocks * Q_BLOCK)?;
         Ok(DepthwiseQLanes {
+            kernel: 0,
             channels: c,
             pairs,
             weights: packed,
@@ -335,6 +118,31 @@ impl DepthwiseQLanes {
             requant,
         })
     }
+}
+
+/// A [row][column] matrix (pointwise: [input][output]; depthwise: [tap][channel]) as
+/// [block of 8 columns][row pair][column in block][row in pair], rows padded to `pairs` pairs with zeros.
+impl DepthwiseQLanes {
+    /// From a checked depthwise layer ([`super::check`]).
+    pub fn from_layer(f: &QuantLayer) -> Result<Self, Error> {
+        let [k, _, c, _] = f.filter_shape;
+        Ok(DepthwiseQLanes { kernel: k, ..Self::new(k * k, c, &f.filter, &f.bias, &f.requantize)? })
+    }
+}
+
+fn pair_rows(rows: usize, pairs: usize, cols: usize, weights: &[i16]) -> Vec<i16> {
+    let mut packed = vec![0; cols.div_ceil(Q_BLOCK) * pairs * 2 * Q_BLOCK];
+    for r in 0..rows {
+        for c in 0..cols {
+            packed[((c / Q_BLOCK * pairs + r / 2) * Q_BLOCK + c % Q_BLOCK) * 2 + r % 2] = weights[r * cols + c];
+        }
+    }
+    packed
+}
+
+/// Each column's sum of weights, wrapping as the accumulator does.
+fn column_sums(rows: usize, cols: usize, weights: &[i16]) -> impl Iterator<Item = i32> + '_ {
+    (0..cols).map(move |c| (0..rows).fold(0i32, |s, r| s.wrapping_add(i32::from(weights[r * cols + c]))))
 }
 
 fn folded_bias(bias: &[i32], sums: impl Iterator<Item = i32>, zero_point: i32, padded: usize) -> Vec<i32> {
@@ -379,15 +187,7 @@ pub struct RequantQuad {
 
 impl RequantLanes {
     fn new(r: &Requantize, padded: usize) -> Result<Self, Error> {
-        let byte = 0..=255;
-        // Padded taps read the input zero point as a byte; outputs narrow to bytes with saturation, exact only when
-        // the clamp range already lies in [0, 255]. TFLite's uint8 (and shifted int8) ranges always do.
-        if !(byte.contains(&r.input_zero_point) && byte.contains(&r.min) && byte.contains(&r.max) && r.min <= r.max) {
-            return Err(Error::shape(format!(
-                "quantized layer: input zero point {} and clamp [{}, {}] must be bytes",
-                r.input_zero_point, r.min, r.max
-            )));
-        }
+        super::check_bytes(r)?;
         let mut lanes: Vec<(i32, u32, u32)> = r.multipliers.iter().map(|&q| normalized(q)).collect();
         let per_tensor = match lanes.first() {
             Some(&first) if first.0 != i32::MIN && lanes.iter().all(|&l| l == first) => Some(first),

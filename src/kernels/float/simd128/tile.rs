@@ -3,7 +3,7 @@
 //! (`v128.load32_splat`, one `vbroadcastss` from memory on x86) against the block's two weight vectors.
 
 use super::{madd, store8, Bounds};
-use crate::kernels::pack::BLOCK;
+use crate::kernels::float::pack::BLOCK;
 use core::arch::wasm32::*;
 
 pub(super) struct Tile<const R: usize> {

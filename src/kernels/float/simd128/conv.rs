@@ -5,8 +5,9 @@
 
 use super::tile::Tile;
 use super::{check_blocked, taps, window_rows, Bounds, K, TAPS};
-use crate::kernels::pack::BLOCK;
-use crate::kernels::{scalar, Clamp, Geometry, PackedConv};
+use crate::kernels::float::pack::BLOCK;
+use crate::kernels::float::{scalar, Clamp, PackedConv};
+use crate::kernels::Geometry;
 
 /// Output pixels per tile.
 const MR: usize = 4;

@@ -3,7 +3,7 @@
 //! [`Requant`]: [`PerTensor`] keeps one layer-wide set of constants in registers and shifts plainly; [`PerChannel`]
 //! loads each quad's constants and turns the per-lane shifts into multiplies (see `RequantQuad`).
 
-use crate::kernels::pack::{RequantLanes, RequantQuad};
+use crate::kernels::uint8::lanes::{RequantLanes, RequantQuad};
 use core::arch::wasm32::*;
 
 /// Turns the int32 sums of one block of 8 channels into 8 output bytes.
@@ -31,10 +31,10 @@ pub trait Requant: Copy {
 /// Calls `body` with the cheapest strategy for `r` (each kernel is instantiated for both).
 macro_rules! with_requant {
     ($r:expr, |$q:ident| $body:expr) => {
-        match $crate::kernels::quant::simd128::requant::PerTensor::new($r) {
+        match $crate::kernels::uint8::simd128::requant::PerTensor::new($r) {
             Some($q) => $body,
             None => {
-                let $q = $crate::kernels::quant::simd128::requant::PerChannel::new($r);
+                let $q = $crate::kernels::uint8::simd128::requant::PerChannel::new($r);
                 $body
             }
         }

@@ -1,6 +1,6 @@
 use super::{bias, madd, row, store};
-use crate::kernels::pack::BLOCK;
-use crate::kernels::{Clamp, PackedPointwise};
+use crate::kernels::float::pack::BLOCK;
+use crate::kernels::float::{Clamp, PackedPointwise};
 
 /// 1x1 convolution: each pixel's block of outputs is bias + Σ_ci in[ci]·w[ci].
 pub fn pointwise(pixels: usize, p: &PackedPointwise, input: &[f32], output: &mut [f32], clamp: Clamp) {

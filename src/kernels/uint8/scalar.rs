@@ -1,13 +1,34 @@
 //! Plain integer loops: the reference for faster quantized kernels. Output channels are processed in
 //! blocks of [`BLOCK`] so the int32 accumulators live on the stack (no allocation per call).
 
-use super::{AverageQ, MeanQ, PoolQ, QuantKernelSet};
-use crate::kernels::pack::{PackedConvQ, PackedDepthwiseQ, PackedPointwiseQ, Requantize};
-use crate::kernels::scalar::source;
-use crate::kernels::Geometry;
-use crate::quant::mean_multiplier;
+use super::{check, Uint8Layer};
+use crate::error::Error;
+use crate::kernels::{source, Geometry, Kernel, Packed, Work};
+use crate::quant::{average_u8, mean_multiplier, AverageQ, MeanQ, PoolQ, Requantize};
+use crate::weights::QuantLayer;
+use std::sync::Arc;
 
-pub static SCALAR_Q: QuantKernelSet = QuantKernelSet { name: "scalar-u8", conv, depthwise, pointwise, global_avg_pool };
+/// The scalar kernels read the kept layer as it is: packing only checks it.
+pub fn pack(layer: &Arc<Uint8Layer>) -> Result<Packed<u8>, Error> {
+    check(layer)?;
+    Ok(Arc::new(Scalar(Arc::clone(layer))))
+}
+
+#[derive(Debug)]
+struct Scalar(Arc<Uint8Layer>);
+
+impl Kernel<u8> for Scalar {
+    fn run(&self, work: Work, src: &[u8], dst: &mut [u8]) {
+        match (&*self.0, work) {
+            (Uint8Layer::Conv(f), Work::Window(g)) => conv(&g, f, src, dst),
+            (Uint8Layer::Depthwise(f), Work::Window(g)) => depthwise(&g, f, src, dst),
+            (Uint8Layer::Pointwise(f), Work::Pixels(n)) => pointwise(n, f, src, dst),
+            (Uint8Layer::Pool { channels, pool }, Work::Pixels(n)) => global_avg_pool(n, *channels, src, dst, pool),
+            // The plan pairs windowed layers with windows and the others with pixel counts.
+            (layer, work) => unreachable!("{work:?} for {layer:?}"),
+        }
+    }
+}
 
 const BLOCK: usize = 64;
 
@@ -19,8 +40,8 @@ fn store(r: &Requantize, start: usize, acc: &[i32], out: &mut [u8]) {
     }
 }
 
-pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
-    let (cin, cout, k) = (p.in_channels, p.out_channels, p.kernel);
+pub fn conv(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
+    let [k, _, cin, cout] = p.filter_shape;
     let zp = p.requantize.input_zero_point;
     let mut acc = [0i32; BLOCK];
     for oy in 0..g.output.h {
@@ -35,7 +56,7 @@ pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
                     for kx in 0..k {
                         let Some(ix) = source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w) else { continue };
                         let px = &input[(iy * g.input.w + ix) * cin..][..cin];
-                        let taps = &p.weights[(ky * k + kx) * cin * cout..][..cin * cout];
+                        let taps = &p.filter[(ky * k + kx) * cin * cout..][..cin * cout];
                         for (&x, w) in px.iter().zip(taps.chunks_exact(cout)) {
                             let x = x as i32 - zp;
                             acc.iter_mut().zip(&w[start..start + n]).for_each(|(a, &w)| *a += x * w as i32);
@@ -48,8 +69,8 @@ pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
     }
 }
 
-pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut [u8]) {
-    let (c, k) = (p.channels, p.kernel);
+pub fn depthwise(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
+    let [k, _, c, _] = p.filter_shape;
     let zp = p.requantize.input_zero_point;
     let mut acc = [0i32; BLOCK];
     for oy in 0..g.output.h {
@@ -64,7 +85,7 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut 
                     for kx in 0..k {
                         let Some(ix) = source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w) else { continue };
                         let px = &input[(iy * g.input.w + ix) * c + start..][..n];
-                        let w = &p.weights[(ky * k + kx) * c + start..][..n];
+                        let w = &p.filter[(ky * k + kx) * c + start..][..n];
                         for ((a, &x), &w) in acc.iter_mut().zip(px).zip(w) {
                             *a += (x as i32 - zp) * w as i32;
                         }
@@ -76,8 +97,8 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwiseQ, input: &[u8], output: &mut 
     }
 }
 
-pub fn pointwise(pixels: usize, p: &PackedPointwiseQ, input: &[u8], output: &mut [u8]) {
-    let (cin, cout) = (p.in_channels, p.out_channels);
+pub fn pointwise(pixels: usize, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
+    let [_, _, cin, cout] = p.filter_shape;
     let zp = p.requantize.input_zero_point;
     let mut acc = [0i32; BLOCK];
     for (px, out) in input.chunks_exact(cin).zip(output.chunks_exact_mut(cout)).take(pixels) {
@@ -85,7 +106,7 @@ pub fn pointwise(pixels: usize, p: &PackedPointwiseQ, input: &[u8], output: &mut
             let n = BLOCK.min(cout - start);
             let acc = &mut acc[..n];
             acc.copy_from_slice(&p.bias[start..start + n]);
-            for (&x, w) in px.iter().zip(p.weights.chunks_exact(cout)) {
+            for (&x, w) in px.iter().zip(p.filter.chunks_exact(cout)) {
                 let x = x as i32 - zp;
                 acc.iter_mut().zip(&w[start..start + n]).for_each(|(a, &w)| *a += x * w as i32);
             }
@@ -112,8 +133,7 @@ fn average(pixels: usize, channels: usize, input: &[u8], output: &mut [u8], pool
     let n = pixels.max(1) as i32;
     for (c, o) in output[..channels].iter_mut().enumerate() {
         let sum: i32 = channel(input, c, channels, pixels).map(|v| v - pool.signed_offset).sum();
-        let mean = if sum > 0 { (sum + n / 2) / n } else { (sum - n / 2) / n };
-        *o = (mean + pool.signed_offset).clamp(pool.min, pool.max) as u8;
+        *o = (average_u8(sum, n) + pool.signed_offset).clamp(pool.min, pool.max) as u8;
     }
 }
 

@@ -32,9 +32,11 @@ pub use pointwise::pointwise;
 pub use pool::global_avg_pool;
 
 use super::pack::{Blocked, BLOCK};
-use super::scalar::source;
-use super::{Clamp, Geometry, KernelSet};
+use super::{Clamp, FloatLayer, KernelSet};
+use crate::error::Error;
+use crate::kernels::{source, Geometry, Packed};
 use core::arch::wasm32::*;
+use std::sync::Arc;
 
 /// This family's name: "simd128", or "relaxed-simd128" in relaxed builds, whose multiply-adds may fuse.
 #[cfg(not(target_feature = "relaxed-simd"))]
@@ -44,6 +46,11 @@ pub const NAME: &str = "simd128";
 pub const NAME: &str = "relaxed-simd128";
 
 pub static SIMD128: KernelSet = KernelSet { name: NAME, conv, depthwise, pointwise, global_avg_pool };
+
+/// Binds a layer to these kernels (they read the shared layout as it is).
+pub fn pack(layer: &Arc<FloatLayer>) -> Result<Packed<f32>, Error> {
+    super::bind(&SIMD128, layer)
+}
 
 /// The fused activation as two splatted vectors, made once per call.
 #[derive(Clone, Copy)]

@@ -4,29 +4,32 @@
 
 use super::pointwise::gemm_rows;
 use super::requant::{with_requant, Requant};
-use crate::kernels::pack::PackedConvQ;
-use crate::kernels::quant::scalar;
-use crate::kernels::scalar::source;
-use crate::kernels::Geometry;
+use crate::kernels::uint8::lanes::ConvQLanes;
+use crate::kernels::{source, Geometry};
+use crate::weights::QuantLayer;
 
 /// Largest patch (k·k·in bytes) gathered on the stack; larger convs run the scalar loop.
 const MAX_PATCH: usize = 128;
 /// Output pixels gathered per GEMM call: one register tile.
 const PIXELS: usize = 4;
 
-pub fn conv(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8]) {
-    if p.lanes.in_channels == 0 || p.lanes.in_channels > MAX_PATCH {
-        return scalar::conv(g, p, input, output);
-    }
-    assert_eq!((g.input.c, g.output.c), (p.in_channels, p.out_channels));
-    with_requant!(&p.lanes.requant, |q| rows(g, p, input, output, q));
+/// Whether the patch fits the stack buffer.
+pub fn fits(f: &QuantLayer) -> bool {
+    let [k, _, cin, _] = f.filter_shape;
+    (1..=MAX_PATCH).contains(&(k * k * cin).next_multiple_of(8))
 }
 
-fn rows(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8], q: impl Requant) {
+pub fn conv(g: &Geometry, p: &ConvQLanes, input: &[u8], output: &mut [u8]) {
+    assert!((1..=MAX_PATCH).contains(&p.gemm.in_channels), "patch of {} bytes", p.gemm.in_channels);
+    assert_eq!((g.input.c, g.output.c), (p.in_channels, p.out_channels));
+    with_requant!(&p.gemm.requant, |q| rows(g, p, input, output, q));
+}
+
+fn rows(g: &Geometry, p: &ConvQLanes, input: &[u8], output: &mut [u8], q: impl Requant) {
     // The padded patch length, which the GEMM reads as its row stride.
-    let (patch, cout) = (p.lanes.in_channels, p.out_channels);
+    let (patch, cout) = (p.gemm.in_channels, p.out_channels);
     // RequantLanes::new checked that the zero point is a byte.
-    let zero = p.requantize.input_zero_point as i16;
+    let zero = p.input_zero_point as i16;
     // Zeroed once: the padding after each patch meets zero weights.
     let mut patches = [0i16; PIXELS * MAX_PATCH];
     for oy in 0..g.output.h {
@@ -36,13 +39,13 @@ fn rows(g: &Geometry, p: &PackedConvQ, input: &[u8], output: &mut [u8], q: impl 
                 gather(g, p, input, (oy, x0 + j), zero, dst);
             }
             let at = (oy * g.output.w + x0) * cout;
-            gemm_rows(&p.lanes, &patches[..n * patch], n, &mut output[at..at + n * cout], q);
+            gemm_rows(&p.gemm, &patches[..n * patch], n, &mut output[at..at + n * cout], q);
         }
     }
 }
 
 /// The patch of output pixel (oy, ox) in [ky][kx][in] order (the rows of the packed weight matrix), widened.
-fn gather(g: &Geometry, p: &PackedConvQ, input: &[u8], (oy, ox): (usize, usize), zero: i16, dst: &mut [i16]) {
+fn gather(g: &Geometry, p: &ConvQLanes, input: &[u8], (oy, ox): (usize, usize), zero: i16, dst: &mut [i16]) {
     let (k, cin) = (p.kernel, p.in_channels);
     let span = (k - 1) * g.rate;
     let inside = |o: usize, pad: usize, size: usize| (o * g.stride).checked_sub(pad).filter(|&i| i + span < size);

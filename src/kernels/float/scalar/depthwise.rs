@@ -1,6 +1,8 @@
-use super::{bias, row, source, store};
-use crate::kernels::pack::BLOCK;
-use crate::kernels::{Clamp, Geometry, PackedDepthwise};
+use super::{bias, row, store};
+use crate::kernels::float::pack::BLOCK;
+use crate::kernels::float::{Clamp, PackedDepthwise};
+use crate::kernels::source;
+use crate::kernels::Geometry;
 
 /// Depthwise convolution, multiplier 1: each valid tap adds in[c]·w[tap][c] to out[c], block by block.
 pub fn depthwise(g: &Geometry, p: &PackedDepthwise, input: &[f32], output: &mut [f32], clamp: Clamp) {

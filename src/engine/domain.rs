@@ -1,0 +1,231 @@
+//! What a plan needs from a number domain beyond its kernels: how the network's weights become kept layers, and
+//! the network's edges (how inputs enter, how outputs leave). The float domain scales pixels and takes a float
+//! softmax; the uint8 domain shifts int8 bytes, runs TFLite's fixed-point softmax and dequantizes.
+
+use super::geometry;
+use crate::arch::{Config, LayerSpec, OpKind};
+use crate::error::Error;
+use crate::kernels::float::{pack, Clamp, Float, FloatLayer};
+use crate::kernels::uint8::{Uint8, Uint8Layer};
+use crate::kernels::Domain;
+use crate::ops::softmax;
+use crate::preprocess::{self, Normalization, PixelFormat};
+use crate::quant::SoftmaxU8;
+use crate::weights::{LayerWeights, QuantParams, QuantWeights, Weights};
+use std::fmt::Debug;
+
+/// The outputs a plan fills after a full run: logits, probabilities, and the output tensor as the model stores it.
+#[derive(Clone, Debug)]
+pub struct Outputs<E> {
+    pub logits: Vec<f32>,
+    pub probabilities: Vec<f32>,
+    pub raw: Vec<E>,
+}
+
+/// A number domain as the plan sees it.
+pub trait PlanDomain: Domain + Clone + Debug {
+    /// The conversions at the network's edges.
+    type Edges: Clone + Debug + Send + Sync;
+    /// Whether the domain runs a quantized model's integer arithmetic.
+    const QUANTIZED: bool;
+    /// A raw input tensor from its bytes (little-endian for floats).
+    fn decode(raw: &[u8]) -> Result<Vec<Self::Elem>, Error>;
+    /// A raw output tensor as bytes.
+    fn encode(values: &[Self::Elem]) -> Vec<u8>;
+    /// Copies a raw input tensor in, checking it.
+    fn load(edges: &Self::Edges, raw: &[Self::Elem], input: &mut [Self::Elem]) -> Result<(), Error>;
+    /// Pixels (RGB or RGBA of the input size) to the input tensor.
+    fn load_pixels(
+        edges: &Self::Edges,
+        pixels: &[u8],
+        format: PixelFormat,
+        input: &mut [Self::Elem],
+    ) -> Result<(), Error>;
+    /// The logits layer's output to logits, probabilities and the stored output tensor.
+    fn finish(edges: &Self::Edges, logits: &[Self::Elem], out: &mut Outputs<Self::Elem>);
+    /// Turns an end point's output into the values the model stores, in place.
+    fn stored(edges: &Self::Edges, out: &mut [Self::Elem]);
+    /// The embedding (the pool's output) as floats.
+    fn embedding(edges: &Self::Edges, pooled: &[Self::Elem], out: &mut [f32]);
+}
+
+/// A network's weights as [`super::Plan::new`] takes them; their type says the plan's domain.
+pub trait NetworkWeights {
+    type Domain: PlanDomain;
+    /// Checks the weights against the configuration (whose layers are `specs`) and turns them into one kept
+    /// layer per spec, plus the edges.
+    #[allow(clippy::type_complexity)]
+    fn prepare(self, config: &Config, specs: &[LayerSpec]) -> Result<(Vec<LayerOf<Self>>, EdgesOf<Self>), Error>;
+}
+
+type LayerOf<W> = <<W as NetworkWeights>::Domain as Domain>::Layer;
+type EdgesOf<W> = <<W as NetworkWeights>::Domain as PlanDomain>::Edges;
+
+impl NetworkWeights for &Weights {
+    type Domain = Float;
+
+    fn prepare(self, config: &Config, specs: &[LayerSpec]) -> Result<(Vec<FloatLayer>, Normalization), Error> {
+        self.check(config)?;
+        let layers = specs.iter().zip(&self.layers).map(|(s, w)| float_layer(s, w.as_ref()));
+        Ok((layers.collect::<Result<_, _>>()?, Normalization::MINUS_ONE_ONE))
+    }
+}
+
+impl PlanDomain for Float {
+    type Edges = Normalization;
+    const QUANTIZED: bool = false;
+
+    fn decode(raw: &[u8]) -> Result<Vec<f32>, Error> {
+        if raw.len() % 4 != 0 {
+            return Err(Error::shape(format!("float input has {} bytes, not a multiple of 4", raw.len())));
+        }
+        Ok(raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+
+    fn encode(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    fn load(_: &Normalization, raw: &[f32], input: &mut [f32]) -> Result<(), Error> {
+        if raw.len() != input.len() {
+            return Err(Error::shape(format!(
+                "input has {} values, the model takes {} (height·width·3)",
+                raw.len(),
+                input.len()
+            )));
+        }
+        if let Some(i) = raw.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(format!("input value {i} is {}", raw[i])));
+        }
+        input.copy_from_slice(raw);
+        Ok(())
+    }
+
+    fn load_pixels(n: &Normalization, pixels: &[u8], format: PixelFormat, input: &mut [f32]) -> Result<(), Error> {
+        preprocess::to_input(pixels, format, *n, input)
+    }
+
+    fn finish(_: &Normalization, logits: &[f32], out: &mut Outputs<f32>) {
+        out.logits.copy_from_slice(logits);
+        softmax(logits, &mut out.probabilities);
+        out.raw.copy_from_slice(&out.probabilities);
+    }
+
+    fn stored(_: &Normalization, _: &mut [f32]) {}
+
+    fn embedding(_: &Normalization, pooled: &[f32], out: &mut [f32]) {
+        out.copy_from_slice(pooled);
+    }
+}
+
+/// Folds the layer's batch norm into its filter and bias, then packs them in the float families' layout.
+fn float_layer(spec: &LayerSpec, w: Option<&LayerWeights>) -> Result<FloatLayer, Error> {
+    let clamp = if spec.relu6 { Clamp::RELU6 } else { Clamp::NONE };
+    let Some(w) = w else { return Ok(FloatLayer::Pool { channels: spec.input.c }) };
+    let (filter, bias) = w.folded()?;
+    Ok(match spec.op {
+        OpKind::Conv => FloatLayer::Conv(pack::conv(&filter, &bias)?, clamp),
+        OpKind::Depthwise => FloatLayer::Depthwise(pack::depthwise(&filter, &bias)?, clamp),
+        OpKind::Pointwise | OpKind::Logits => FloatLayer::Pointwise(pack::pointwise(&filter, &bias)?, clamp),
+        OpKind::AvgPool => FloatLayer::Pool { channels: spec.input.c },
+    })
+}
+
+/// Quantization at a quantized network's edges.
+#[derive(Clone, Debug)]
+pub struct QuantEdges {
+    pub input: QuantParams,
+    pub logits: QuantParams,
+    pub embedding: QuantParams,
+    pub output: QuantParams,
+    pub softmax: SoftmaxU8,
+    /// 0x80 for int8 models (run shifted into uint8), else 0.
+    pub flip: u8,
+}
+
+impl NetworkWeights for QuantWeights {
+    type Domain = Uint8;
+
+    fn prepare(self, config: &Config, specs: &[LayerSpec]) -> Result<(Vec<Uint8Layer>, QuantEdges), Error> {
+        let weights = self;
+        weights.check(config)?;
+        let pool = weights.pool;
+        let layers = specs.iter().zip(weights.layers).map(|(spec, w)| match (spec.op, w) {
+            (OpKind::Conv, Some(f)) => Ok(Uint8Layer::Conv(f)),
+            (OpKind::Depthwise, Some(f)) => Ok(Uint8Layer::Depthwise(f)),
+            (OpKind::Pointwise | OpKind::Logits, Some(f)) => Ok(Uint8Layer::Pointwise(f)),
+            (OpKind::AvgPool, None) => Ok(Uint8Layer::Pool { channels: spec.input.c, pool }),
+            _ => Err(Error::shape(format!("{}: quantized weights do not fit the layer", spec.name))),
+        });
+        let layers = layers.collect::<Result<_, _>>()?;
+        let edges = QuantEdges {
+            input: weights.input,
+            logits: weights.logits,
+            embedding: weights.embedding,
+            output: weights.output,
+            softmax: weights.softmax,
+            flip: if weights.signed { 0x80 } else { 0 },
+        };
+        Ok((layers, edges))
+    }
+}
+
+impl PlanDomain for Uint8 {
+    type Edges = QuantEdges;
+    const QUANTIZED: bool = true;
+
+    fn decode(raw: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(raw.to_vec())
+    }
+
+    fn encode(values: &[u8]) -> Vec<u8> {
+        values.to_vec()
+    }
+
+    fn load(edges: &QuantEdges, raw: &[u8], input: &mut [u8]) -> Result<(), Error> {
+        if raw.len() != input.len() {
+            return Err(Error::shape(format!(
+                "input has {} bytes, the model takes {} (height·width·3)",
+                raw.len(),
+                input.len()
+            )));
+        }
+        input.iter_mut().zip(raw).for_each(|(d, &s)| *d = s ^ edges.flip);
+        Ok(())
+    }
+
+    /// Quantized image models take pixel bytes as their input tensor (uint8 as they are; int8 as pixel − 128,
+    /// which is the same bytes in the shifted domain).
+    fn load_pixels(_: &QuantEdges, pixels: &[u8], format: PixelFormat, input: &mut [u8]) -> Result<(), Error> {
+        preprocess::to_rgb(pixels, format, input)
+    }
+
+    fn finish(edges: &QuantEdges, logits: &[u8], out: &mut Outputs<u8>) {
+        for (l, &q) in out.logits.iter_mut().zip(logits) {
+            *l = edges.logits.dequantize(q);
+        }
+        edges.softmax.run(logits, &mut out.raw);
+        for (p, &q) in out.probabilities.iter_mut().zip(&out.raw) {
+            *p = edges.output.dequantize(q);
+        }
+        Self::stored(edges, &mut out.raw);
+    }
+
+    fn stored(edges: &QuantEdges, out: &mut [u8]) {
+        out.iter_mut().for_each(|v| *v ^= edges.flip);
+    }
+
+    fn embedding(edges: &QuantEdges, pooled: &[u8], out: &mut [f32]) {
+        for (e, &q) in out.iter_mut().zip(pooled) {
+            *e = edges.embedding.dequantize(q);
+        }
+    }
+}
+
+/// The window of a layer that has one (conv, depthwise).
+pub(crate) fn window(spec: &LayerSpec) -> Result<Option<crate::kernels::Geometry>, Error> {
+    match spec.op {
+        OpKind::Conv | OpKind::Depthwise => geometry(spec).map(Some),
+        _ => Ok(None),
+    }
+}
