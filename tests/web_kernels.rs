@@ -6,7 +6,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use mobilenet_wasm::arch::Hwc;
-use mobilenet_wasm::kernels::{self, pack, Clamp, Geometry, KernelSet};
+use mobilenet_wasm::engine::Float;
+use mobilenet_wasm::kernels::float::{kernel_set, pack, Clamp, KernelSet};
+use mobilenet_wasm::kernels::{self, Geometry};
 use mobilenet_wasm::ops::padding::{axis_window, Padding};
 use mobilenet_wasm::rng::Rng;
 use mobilenet_wasm::{Config, Plan, Tensor};
@@ -23,9 +25,9 @@ const RELAXED: bool = cfg!(target_feature = "relaxed-simd");
 const SIMD: &str = if RELAXED { "relaxed-simd128" } else { "simd128" };
 
 fn families() -> (&'static KernelSet, &'static KernelSet) {
-    let simd = kernels::named(SIMD).expect("this test needs a +simd128 build");
-    assert_eq!(kernels::best().name, SIMD);
-    (kernels::named("scalar").unwrap(), simd)
+    let simd = kernel_set(SIMD).expect("this test needs a +simd128 build");
+    assert_eq!(kernels::best::<Float>().name, SIMD);
+    (kernel_set("scalar").unwrap(), simd)
 }
 
 fn random(rng: &mut Rng, shape: [usize; 4]) -> Tensor {
@@ -224,8 +226,8 @@ fn whole_networks_match_scalar() {
         let mut rng = Rng::new(resolution as u64);
         let mut plan = Plan::seeded(cfg, 5).unwrap();
         let input = rng.fill_uniform(plan.input_len(), -1.0, 1.0);
-        let run = |plan: &mut Plan, set| {
-            plan.set_kernels(set);
+        let run = |plan: &mut Plan, set: &KernelSet| {
+            plan.set_kernels(kernels::named::<Float>(set.name).unwrap()).unwrap();
             let out = plan.run(&input).unwrap();
             (out.logits.to_vec(), out.probabilities.to_vec())
         };

@@ -4,10 +4,12 @@
 #![cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 
 use mobilenet_wasm::arch::Hwc;
-use mobilenet_wasm::classifier::Runner;
-use mobilenet_wasm::kernels::pack::{self, Requantize};
-use mobilenet_wasm::kernels::quant::{self, scalar::SCALAR_Q, simd128, QuantKernelSet};
-use mobilenet_wasm::kernels::Geometry;
+use mobilenet_wasm::engine::Uint8;
+use mobilenet_wasm::kernels::uint8::{lanes, simd128, Uint8Layer};
+use mobilenet_wasm::kernels::{self, Family, Geometry, Work};
+use mobilenet_wasm::quant::Requantize;
+use mobilenet_wasm::weights::QuantLayer;
+use std::sync::Arc;
 use mobilenet_wasm::ops::padding::{axis_window, Padding};
 use mobilenet_wasm::quant::{quantize_multiplier, QuantizedMultiplier};
 use mobilenet_wasm::rng::Rng;
@@ -24,7 +26,15 @@ use counting::{allocations, Counting};
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-const SIMD: &QuantKernelSet = &simd128::SIMD128_Q;
+const SIMD: &str = "simd128-u8";
+
+fn family(name: &str) -> &'static Family<Uint8> {
+    kernels::named::<Uint8>(name).expect("this build has the family")
+}
+
+fn filter(filter_shape: [usize; 4], filter: Vec<i16>, bias: Vec<i32>, requantize: Requantize) -> QuantLayer {
+    QuantLayer { filter_shape, filter, bias, requantize }
+}
 
 fn byte(rng: &mut Rng) -> u8 {
     rng.range(0, 255) as u8
@@ -100,11 +110,14 @@ fn map(rng: &mut Rng) -> Hwc {
     Hwc { h, w, c: 0 }
 }
 
-/// Runs both sets into outputs filled with a sentinel; they must be equal byte for byte.
-fn same_bytes(what: &str, run: impl Fn(&QuantKernelSet, &mut [u8]), len: usize) {
+/// Packs `layer` for both families and runs each into an output filled with a sentinel; they must be equal byte
+/// for byte.
+fn same_bytes(what: &str, layer: Uint8Layer, work: Work, input: &[u8], len: usize) {
+    let layer = Arc::new(layer);
+    let run = |name: &str, out: &mut [u8]| (family(name).pack)(&layer).unwrap().run(work, input, out);
     let mut want = vec![0xA5; len];
     let mut got = vec![0xA5; len];
-    run(&SCALAR_Q, &mut want);
+    run("scalar-u8", &mut want);
     run(SIMD, &mut got);
     let first = got.iter().zip(&want).position(|(a, b)| a != b);
     assert_eq!(first, None, "{what}: first difference at {first:?}");
@@ -112,8 +125,8 @@ fn same_bytes(what: &str, run: impl Fn(&QuantKernelSet, &mut [u8]), len: usize) 
 
 #[wasm_bindgen_test]
 fn simd_is_the_best_set_and_listed() {
-    assert_eq!(quant::best().name, SIMD.name);
-    let names: Vec<&str> = quant::all().iter().map(|k| k.name).collect();
+    assert_eq!(kernels::best::<Uint8>().name, SIMD);
+    let names: Vec<&str> = kernels::families::<Uint8>().iter().map(|k| k.name).collect();
     assert_eq!(names, ["scalar-u8", "simd128-u8"]);
 }
 
@@ -125,9 +138,9 @@ fn pointwise_equals_scalar_on_random_shapes() {
         let (cin, cout) = if case % 50 == 0 { (rng.range(200, 1100), rng.range(1, 20)) } else { (cin, cout) };
         let r = requantize(&mut rng, cout);
         let what = format!("pointwise {pixels} px {cin}→{cout} {r:?}");
-        let p = pack::pointwise_q([1, 1, cin, cout], weights(&mut rng, cin * cout), biases(&mut rng, cout), r).unwrap();
+        let p = filter([1, 1, cin, cout], weights(&mut rng, cin * cout), biases(&mut rng, cout), r);
         let input = bytes(&mut rng, pixels * cin);
-        same_bytes(&what, |k, out| (k.pointwise)(pixels, &p, &input, out), pixels * cout);
+        same_bytes(&what, Uint8Layer::Pointwise(p), Work::Pixels(pixels), &input, pixels * cout);
     }
 }
 
@@ -136,9 +149,9 @@ fn logits_layer_equals_scalar() {
     let mut rng = Rng::new(2);
     let (cin, cout) = (1024, 1001);
     let r = requantize(&mut rng, cout);
-    let p = pack::pointwise_q([1, 1, cin, cout], weights(&mut rng, cin * cout), biases(&mut rng, cout), r).unwrap();
+    let p = filter([1, 1, cin, cout], weights(&mut rng, cin * cout), biases(&mut rng, cout), r);
     let input = bytes(&mut rng, cin);
-    same_bytes("logits", |k, out| (k.pointwise)(1, &p, &input, out), cout);
+    same_bytes("logits", Uint8Layer::Pointwise(p), Work::Pixels(1), &input, cout);
 }
 
 #[wasm_bindgen_test]
@@ -151,10 +164,9 @@ fn depthwise_equals_scalar_on_random_shapes() {
         let r = requantize(&mut rng, input.c);
         let what = format!("depthwise {g:?} {r:?}");
         let taps = kernel * kernel * input.c;
-        let p = pack::depthwise_q([kernel, kernel, input.c, 1], weights(&mut rng, taps), biases(&mut rng, input.c), r)
-            .unwrap();
+        let p = filter([kernel, kernel, input.c, 1], weights(&mut rng, taps), biases(&mut rng, input.c), r);
         let x = bytes(&mut rng, input.len());
-        same_bytes(&what, |k, out| (k.depthwise)(&g, &p, &x, out), g.output.len());
+        same_bytes(&what, Uint8Layer::Depthwise(p), Work::Window(g), &x, g.output.len());
     }
 }
 
@@ -171,9 +183,9 @@ fn conv_equals_scalar_on_random_shapes() {
         let r = requantize(&mut rng, cout);
         let what = format!("conv {g:?} {r:?}");
         let n = kernel * kernel * input.c * cout;
-        let p = pack::conv_q([kernel, kernel, input.c, cout], weights(&mut rng, n), biases(&mut rng, cout), r).unwrap();
+        let p = filter([kernel, kernel, input.c, cout], weights(&mut rng, n), biases(&mut rng, cout), r);
         let x = bytes(&mut rng, input.len());
-        same_bytes(&what, |k, out| (k.conv)(&g, &p, &x, out), g.output.len());
+        same_bytes(&what, Uint8Layer::Conv(p), Work::Window(g), &x, g.output.len());
     }
 }
 
@@ -214,10 +226,10 @@ fn multipliers(rng: &mut Rng) -> Vec<QuantizedMultiplier> {
     all
 }
 
-fn lanes_of(multipliers: Vec<QuantizedMultiplier>) -> pack::RequantLanes {
+fn lanes_of(multipliers: Vec<QuantizedMultiplier>) -> lanes::RequantLanes {
     let n = multipliers.len();
     let r = Requantize { multipliers, input_zero_point: 0, output_zero_point: 0, min: 0, max: 255 };
-    pack::pointwise_q([1, 1, 1, n], vec![0; n], vec![0; n], r).unwrap().lanes.requant
+    lanes::PointwiseQLanes::from_layer(&filter([1, 1, 1, n], vec![0; n], vec![0; n], r)).unwrap().requant
 }
 
 /// The vector requantization equals `QuantizedMultiplier::apply` on every lane: four different multipliers per
@@ -259,9 +271,9 @@ fn official() -> Classifier {
 #[wasm_bindgen_test]
 fn official_model_every_layer_equals_scalar() {
     let mut model = official();
-    let Runner::Quantized(a) = model.runner_mut() else { panic!("not quantized") };
-    assert_eq!(a.kernels().name, SIMD.name);
-    let mut b = a.clone().with_kernels(&SCALAR_Q);
+    let Some(a) = model.plan_mut::<Uint8>() else { panic!("not quantized") };
+    assert_eq!(a.kernels().name, SIMD);
+    let mut b = a.clone().with_kernels(family("scalar-u8")).unwrap();
     let names: Vec<String> = a.layers().map(|l| l.name.clone()).collect();
     for name in &names {
         let got = a.run_to(CAT, name).unwrap().to_vec();
@@ -274,7 +286,7 @@ fn official_model_every_layer_equals_scalar() {
 #[wasm_bindgen_test]
 fn simd_inference_does_not_allocate() {
     let mut model = official();
-    let Runner::Quantized(plan) = model.runner_mut() else { panic!() };
+    let Some(plan) = model.plan_mut::<Uint8>() else { panic!() };
     let mut times = vec![0.0; plan.layers().count()];
     plan.run(CAT).unwrap();
     let before = allocations();

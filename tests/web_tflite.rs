@@ -58,7 +58,7 @@ fn larger_official_models_match_tflite_in_the_browser() {
     for (files, images) in cases {
         let files = files.iter().map(|f| js_sys::Uint8Array::from(*f)).collect();
         let mut model = Model::from_tflite(files, None).unwrap_or_else(|_| panic!("load"));
-        assert_eq!(model.kernels(), mobilenet_wasm::kernels::quant::best().name);
+        assert_eq!(model.kernels(), mobilenet_wasm::kernels::best::<mobilenet_wasm::engine::Uint8>().name);
         for (input, want) in images {
             assert_eq!(model.run_raw(input).unwrap_or_else(|_| panic!("run")), want);
         }
@@ -120,7 +120,7 @@ fn kernel_families_can_be_switched_and_profiled() {
     let layers =
         js_sys::Reflect::get(&model.inspect().unwrap_or_else(|_| panic!("inspect")), &"layers".into()).unwrap();
     let count = js_sys::Array::from(&layers).length() as usize;
-    for name in ["scalar-u8", mobilenet_wasm::kernels::quant::best().name] {
+    for name in ["scalar-u8", mobilenet_wasm::kernels::best::<mobilenet_wasm::engine::Uint8>().name] {
         model.use_kernels(name).unwrap_or_else(|_| panic!("{name}"));
         assert_eq!(model.kernels(), name);
         assert_eq!(model.run_raw(CAT).unwrap_or_else(|_| panic!("run")), WANT, "{name}");

@@ -62,10 +62,13 @@ pub trait Kernel<E>: Debug + Send + Sync {
 /// A packed layer, shared by clones of a plan (packed weights never change after packing).
 pub type Packed<E> = Arc<dyn Kernel<E>>;
 
+/// Lays one kept layer out for a family's kernels.
+pub type PackFn<D> = fn(&Arc<<D as Domain>::Layer>) -> Result<Packed<<D as Domain>::Elem>, Error>;
+
 /// One family of kernels for domain `D`: a name and how it packs a layer.
 pub struct Family<D: Domain> {
     pub name: &'static str,
-    pub pack: fn(&Arc<D::Layer>) -> Result<Packed<D::Elem>, Error>,
+    pub pack: PackFn<D>,
 }
 
 impl<D: Domain> Debug for Family<D> {
