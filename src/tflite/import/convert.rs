@@ -1,7 +1,8 @@
 //! The weights in the engine's layouts: float, or integer parameters computed exactly as TFLite's reference
 //! kernels compute them.
 
-use super::graph::{hwc, Found, Node};
+use super::graph::{hwc, Node};
+use super::recognize::{Found, Parts};
 use crate::arch::OpKind;
 use crate::error::Error;
 use crate::kernels::pack::Requantize;
@@ -164,15 +165,16 @@ fn dequantize_filter(data: &[u8], dtype: TensorType, scales: &[(f32, i32)], cout
 }
 
 /// Integer layers with TFLite's reference requantization; int8 models shifted into uint8 (+128).
-pub(super) fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> Result<QuantWeights, Error> {
-    let node0 = layers[0].node;
+pub(super) fn quant_weights(input: &Tensor, parts: &Parts, signed: bool) -> Result<QuantWeights, Error> {
+    let layers = parts.layers();
+    let node0 = parts.stem.node;
     let want = if signed { TensorType::Int8 } else { TensorType::Uint8 };
     let shift = if signed { 128 } else { 0 };
     let (qmin, qmax) = if signed { (-128, 127) } else { (0, 255) };
     let mut out = Vec::with_capacity(layers.len());
     let mut pool = PoolQ::Average(AverageQ { min: 0, max: 255, signed_offset: shift });
     let mut embedding = QuantParams { scale: 1.0, zero_point: 0 };
-    for f in layers {
+    for f in &layers {
         for t in [f.input, f.output] {
             if t.dtype != want {
                 return Err(f.node.fail(format!(
@@ -195,8 +197,8 @@ pub(super) fn quant_weights(input: &Tensor, layers: &[Found], signed: bool) -> R
         }
         out.push(Some(quant_layer(f, inq, outq, signed, (qmin, qmax))?));
     }
-    let logits_tensor = layers[layers.len() - 1].output;
-    let logits = activation_quant(logits_tensor, layers[layers.len() - 1].node)?;
+    let head = parts.head.logits();
+    let logits = activation_quant(head.output, head.node)?;
     let softmax = SoftmaxU8::new(logits.scale, 1.0)?;
     let inq = activation_quant(input, node0)?;
     let shifted = |q: QuantParams| QuantParams { scale: q.scale, zero_point: q.zero_point + shift };

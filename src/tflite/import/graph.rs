@@ -1,7 +1,6 @@
 //! The op list as one chain: the files flattened in order, each file's input linked to the previous file's
 //! output, and walked as a linear graph.
 
-use crate::arch::OpKind;
 use crate::error::Error;
 use crate::tflite::schema::{BuiltinOp, Model, Operator, Options, Quantization, Tensor};
 
@@ -41,8 +40,24 @@ impl<'m, 'a> Node<'m, 'a> {
     }
 }
 
-pub(super) fn tensor<'m, 'a>(model: &'m Model<'a>, i: usize) -> Result<&'m Tensor<'a>, Error> {
+fn tensor<'m, 'a>(model: &'m Model<'a>, i: usize) -> Result<&'m Tensor<'a>, Error> {
     model.tensors.get(i).ok_or_else(|| Error::malformed(format!("tensor index {i} out of range")))
+}
+
+/// The model's one input tensor (`chain` checks there is exactly one).
+fn model_input<'m, 'a>(model: &'m Model<'a>) -> Result<&'m Tensor<'a>, Error> {
+    only(model, &model.inputs)
+}
+
+fn model_output<'m, 'a>(model: &'m Model<'a>) -> Result<&'m Tensor<'a>, Error> {
+    only(model, &model.outputs)
+}
+
+fn only<'m, 'a>(model: &'m Model<'a>, tensors: &[usize]) -> Result<&'m Tensor<'a>, Error> {
+    match tensors {
+        [i] => tensor(model, *i),
+        _ => Err(Error::unsupported(None, "model", "expected one input and one output tensor")),
+    }
 }
 
 /// Flattens the files into one op list, checking that each file's input is the previous file's output.
@@ -59,9 +74,8 @@ pub(super) fn chain<'m, 'a>(models: &'m [Model<'a>]) -> Result<Vec<Node<'m, 'a>>
                 "expected one input and one output tensor",
             ));
         }
-        if file > 0 {
-            let prev = &models[file - 1];
-            check_link(tensor(prev, prev.outputs[0])?, tensor(model, model.inputs[0])?, file)?;
+        if let Some(prev) = file.checked_sub(1).and_then(|p| models.get(p)) {
+            check_link(model_output(prev)?, model_input(model)?, file)?;
         }
         nodes.extend(model.operators.iter().enumerate().map(|(index, op)| Node { file, index, model, op }));
     }
@@ -104,79 +118,68 @@ fn quant_text(q: &Option<Quantization>) -> String {
     }
 }
 
-/// A compute layer found in the op list, with the tensors it reads and writes.
-pub(super) struct Found<'n, 'm, 'a> {
+/// A compute op of the chain with the activations it reads and writes; the recognizer gives it its role.
+#[derive(Clone, Copy)]
+pub(super) struct Step<'n, 'm, 'a> {
     pub node: &'n Node<'m, 'a>,
-    pub kind: OpKind,
     pub input: &'m Tensor<'a>,
     pub output: &'m Tensor<'a>,
 }
 
-/// Walks the ops as one linear chain and classifies them into MobileNet's layer kinds; RESHAPE and
-/// SQUEEZE only relabel shapes, and SOFTMAX must come last.
-pub(super) fn linearise<'n, 'm, 'a>(
-    nodes: &'n [Node<'m, 'a>],
-) -> Result<(&'m Tensor<'a>, Vec<Found<'n, 'm, 'a>>), Error> {
-    let first = &nodes[0];
-    let graph_input = tensor(first.model, first.model.inputs[0])?;
-    let mut current = graph_input;
-    let mut layers = Vec::new();
+/// The chained files as one linear graph, checked to end with SOFTMAX.
+pub(super) struct Graph<'n, 'm, 'a> {
+    pub input: &'m Tensor<'a>,
+    /// The first op: errors about the input tensor name it.
+    pub first: &'n Node<'m, 'a>,
+    /// The compute ops in order; the relabels and the SOFTMAX between and after them are checked and left out.
+    pub steps: Vec<Step<'n, 'm, 'a>>,
+}
+
+/// Walks the ops as one linear chain, keeping the compute ops; RESHAPE and SQUEEZE only relabel shapes, and
+/// SOFTMAX must come last.
+pub(super) fn linearise<'n, 'm, 'a>(nodes: &'n [Node<'m, 'a>]) -> Result<Graph<'n, 'm, 'a>, Error> {
+    let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
+        return Err(Error::unsupported(None, "model", "has no operators"));
+    };
+    let input = model_input(first.model)?;
+    let mut current = input;
+    let mut steps = Vec::new();
     let mut softmax_seen = false;
-    for (n, node) in nodes.iter().enumerate() {
-        let input = node.required(0)?;
+    let mut prev_file = first.file;
+    for node in nodes {
+        let read = node.required(0)?;
         // At a file boundary the next file's input stands for the previous output (checked equal).
-        let links =
-            n > 0 && node.file != nodes[n - 1].file && std::ptr::eq(input, tensor(node.model, node.model.inputs[0])?);
-        if !std::ptr::eq(input, current) && !links {
+        let links = node.file != prev_file && std::ptr::eq(read, model_input(node.model)?);
+        if !std::ptr::eq(read, current) && !links {
             return Err(node.fail("does not read the previous operator's output: only linear networks are supported"));
         }
         if softmax_seen {
             return Err(node.fail("comes after SOFTMAX"));
         }
         let output = node.output()?;
-        let kind = match &node.op.op {
-            BuiltinOp::Conv2d => Some(classify_conv(node)?),
-            BuiltinOp::DepthwiseConv2d => Some(OpKind::Depthwise),
-            BuiltinOp::AveragePool2d | BuiltinOp::Mean => Some(OpKind::AvgPool),
-            BuiltinOp::FullyConnected => Some(OpKind::Logits),
-            BuiltinOp::Reshape | BuiltinOp::Squeeze => {
-                check_relabel(node, input, output)?;
-                None
-            }
+        match &node.op.op {
+            BuiltinOp::Conv2d
+            | BuiltinOp::DepthwiseConv2d
+            | BuiltinOp::AveragePool2d
+            | BuiltinOp::Mean
+            | BuiltinOp::FullyConnected => steps.push(Step { node, input: read, output }),
+            BuiltinOp::Reshape | BuiltinOp::Squeeze => check_relabel(node, read, output)?,
             BuiltinOp::Softmax => {
-                check_softmax(node, input, output)?;
+                check_softmax(node, read, output)?;
                 softmax_seen = true;
-                None
             }
             other => return Err(node.fail(format!("{} is not supported", other.name()))),
-        };
-        if let Some(mut kind) = kind {
-            // A 1x1 conv after the pool is the logits layer.
-            if kind == OpKind::Pointwise && layers.iter().any(|l: &Found| l.kind == OpKind::AvgPool) {
-                kind = OpKind::Logits;
-            }
-            layers.push(Found { node, kind, input, output });
         }
         current = output;
+        prev_file = node.file;
     }
-    let last = &nodes[nodes.len() - 1];
     if !softmax_seen {
         return Err(last.fail("the network must end with SOFTMAX (chain the head model after an embedding extractor)"));
     }
-    if !std::ptr::eq(current, tensor(last.model, last.model.outputs[0])?) {
+    if !std::ptr::eq(current, model_output(last.model)?) {
         return Err(last.fail("the graph output is not the SOFTMAX output"));
     }
-    Ok((graph_input, layers))
-}
-
-/// A CONV_2D is the stem (3x3), a pointwise (1x1 inside the backbone) or the logits (1x1 after the pool).
-fn classify_conv(node: &Node) -> Result<OpKind, Error> {
-    let filter = node.required(1)?;
-    match filter.shape.as_slice() {
-        [_, 1, 1, _] => Ok(OpKind::Pointwise),
-        [_, _, _, _] => Ok(OpKind::Conv),
-        s => Err(node.fail(format!("filter shape {s:?} is not 4-D"))),
-    }
+    Ok(Graph { input, first, steps })
 }
 
 fn check_relabel(node: &Node, input: &Tensor, output: &Tensor) -> Result<(), Error> {

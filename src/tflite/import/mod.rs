@@ -46,8 +46,11 @@ pub struct Imported {
 /// Imports one model, or several chained (e.g. an embedding extractor followed by its head).
 pub fn import(models: &[Model<'_>], precision: Precision) -> Result<Imported, Error> {
     let nodes = graph::chain(models)?;
-    let (input, layers) = graph::linearise(&nodes)?;
-    let config = infer_config(input, &layers)?;
+    let graph = graph::linearise(&nodes)?;
+    let parts = recognize::parts(&graph.steps)?;
+    let (input, first) = (graph.input, graph.first);
+    let config = infer_config(input, &parts)?;
+    let layers = parts.layers();
     check_layers(&config, &layers)?;
     let input_type = input.dtype;
     let network = match (input_type, precision) {
@@ -55,15 +58,15 @@ pub fn import(models: &[Model<'_>], precision: Precision) -> Result<Imported, Er
             Network::Float { weights: float_weights(&layers, false)?, normalization: Normalization::MINUS_ONE_ONE }
         }
         (TensorType::Uint8 | TensorType::Int8, Precision::Float) => {
-            let q = activation_quant(input, &nodes[0])?;
+            let q = activation_quant(input, first)?;
             let offset = if input_type == TensorType::Int8 { 128.0 } else { 0.0 };
             let normalization = Normalization { mean: q.zero_point as f32 + offset, std: 1.0 / q.scale };
             Network::Float { weights: float_weights(&layers, true)?, normalization }
         }
         (TensorType::Uint8 | TensorType::Int8, Precision::AsStored) => {
-            Network::Quantized(quant_weights(input, &layers, input_type == TensorType::Int8)?)
+            Network::Quantized(quant_weights(input, &parts, input_type == TensorType::Int8)?)
         }
-        (other, _) => return Err(nodes[0].fail(format!("input tensor type {} is not supported", other.name()))),
+        (other, _) => return Err(first.fail(format!("input tensor type {} is not supported", other.name()))),
     };
     Ok(Imported { config, network, input_type })
 }

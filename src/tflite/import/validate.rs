@@ -1,7 +1,8 @@
 //! Every found layer checked against the architecture it was recognized as.
 
 use super::convert::le_i32;
-use super::graph::{hwc, Found};
+use super::graph::hwc;
+use super::recognize::Found;
 use crate::arch::{Config, LayerSpec, OpKind};
 use crate::error::Error;
 use crate::tflite::schema::{Activation, BuiltinOp, Operator, Options, Padding, TensorType};
