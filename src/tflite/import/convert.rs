@@ -20,14 +20,27 @@ fn le_f32(d: &[u8]) -> Vec<f32> {
     d.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
+/// The data of a constant input (filter or bias).
+fn constant<'a>(node: &Node, t: &Tensor<'a>) -> Result<&'a [u8], Error> {
+    t.data.ok_or_else(|| node.fail(format!("tensor {:?} is not a constant", t.name)))
+}
+
 /// Reorders TFLite's filter into TF's layout: OHWI → HWIO, [1, kh, kw, C] → [kh, kw, C, 1], [O, I] → [1, 1, I, O].
-fn to_tf_layout<T: Copy + Default>(values: &[T], tflite_shape: &[usize], op: &BuiltinOp) -> ([usize; 4], Vec<T>) {
-    match (op, tflite_shape) {
+fn to_tf_layout<T: Copy + Default>(
+    node: &Node,
+    values: &[T],
+    tflite_shape: &[usize],
+) -> Result<([usize; 4], Vec<T>), Error> {
+    // The transpose indexes by the shape: the values must fill it exactly.
+    if tflite_shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) != Some(values.len()) {
+        return Err(node.fail(format!("filter holds {} values, not the {tflite_shape:?} its shape says", values.len())));
+    }
+    Ok(match (&node.op.op, tflite_shape) {
         (BuiltinOp::DepthwiseConv2d, [_, kh, kw, c]) => ([*kh, *kw, *c, 1], values.to_vec()),
         (BuiltinOp::FullyConnected, [o, i]) => ([1, 1, *i, *o], transpose_oi(values, *o, *i, 1)),
-        (_, [o, kh, kw, i]) => ([*kh, *kw, *i, *o], transpose_oi(values, *o, *i, kh * kw)),
-        _ => ([0; 4], Vec::new()),
-    }
+        (BuiltinOp::Conv2d, [o, kh, kw, i]) => ([*kh, *kw, *i, *o], transpose_oi(values, *o, *i, kh * kw)),
+        (op, s) => return Err(node.fail(format!("filter shape {s:?} is not a {} filter", op.name()))),
+    })
 }
 
 /// [O][taps·I] → [taps·I][O]: a plain matrix transpose, in tiles to stay in cache.
@@ -79,6 +92,11 @@ pub(super) fn activation_quant(t: &Tensor, node: &Node) -> Result<QuantParams, E
 /// output channel (int8, symmetric).
 fn filter_quant(node: &Node, filter: &Tensor, out_channels: usize, out_dim: usize) -> Result<Vec<(f32, i32)>, Error> {
     let q = filter.quantization.as_ref().ok_or_else(|| node.fail("quantized filter has no quantization"))?;
+    // per_channel looks each value's scale up by its channel: the filter must have exactly these channels.
+    if filter.shape.get(out_dim) != Some(&out_channels) {
+        let (shape, n) = (&filter.shape, out_channels);
+        return Err(node.fail(format!("filter shape {shape:?} does not have {n} channels along dimension {out_dim}")));
+    }
     let zp = |i: usize| zero_point(node, filter, q.zero_point.get(i).or(q.zero_point.first()).copied().unwrap_or(0));
     match q.scale.len() {
         1 => Ok(vec![(q.scale[0], zp(0)?); out_channels]),
@@ -101,8 +119,8 @@ pub(super) fn float_weights(layers: &[Found], dequantize: bool) -> Result<Weight
             continue;
         }
         let filter = f.node.required(1)?;
-        let data = filter.data.unwrap_or_default();
-        let cout = *hwc(f.node, f.output)?.last().unwrap_or(&0);
+        let data = constant(f.node, filter)?;
+        let cout = hwc(f.node, f.output)?[2];
         let out_dim = if f.node.op.op == BuiltinOp::DepthwiseConv2d { 3 } else { 0 };
         let (values, scales): (Vec<f32>, Vec<(f32, i32)>) = match (filter.dtype, dequantize) {
             (TensorType::Float32, false) => (le_f32(data), vec![(1.0, 0); cout]),
@@ -112,17 +130,13 @@ pub(super) fn float_weights(layers: &[Found], dequantize: bool) -> Result<Weight
             }
             (t, _) => return Err(f.node.fail(format!("filter type {} does not match the input type", t.name()))),
         };
-        let (shape, tf) = to_tf_layout(&values, &filter.shape, &f.node.op.op);
+        let (shape, tf) = to_tf_layout(f.node, &values, &filter.shape)?;
         let bias = match f.node.input(2)? {
             None => Vec::new(),
-            Some(b) if !dequantize && b.dtype == TensorType::Float32 => le_f32(b.data.unwrap_or_default()),
+            Some(b) if !dequantize && b.dtype == TensorType::Float32 => le_f32(constant(f.node, b)?),
             Some(b) if dequantize && b.dtype == TensorType::Int32 => {
                 let in_scale = activation_quant(f.input, f.node)?.scale;
-                le_i32(b.data.unwrap_or_default())
-                    .iter()
-                    .zip(&scales)
-                    .map(|(&q, (s, _))| q as f32 * in_scale * s)
-                    .collect()
+                le_i32(constant(f.node, b)?).iter().zip(&scales).map(|(&q, (s, _))| q as f32 * in_scale * s).collect()
             }
             Some(b) => return Err(f.node.fail(format!("bias type {} is not supported here", b.dtype.name()))),
         };
@@ -257,12 +271,12 @@ fn quant_layer(
     let cout = hwc(f.node, f.output)?[2];
     let out_dim = if f.node.op.op == BuiltinOp::DepthwiseConv2d { 3 } else { 0 };
     let scales = filter_quant(f.node, filter, cout, out_dim)?;
-    let data = filter.data.unwrap_or_default();
+    let data = constant(f.node, filter)?;
     let centered = per_channel(data, cout, out_dim, |b, c| (stored_value(b, filter.dtype) - scales[c].1) as i16);
-    let (shape, tf) = to_tf_layout(&centered, &filter.shape, &f.node.op.op);
+    let (shape, tf) = to_tf_layout(f.node, &centered, &filter.shape)?;
     let bias = match f.node.input(2)? {
         None => vec![0; cout],
-        Some(b) if b.dtype == TensorType::Int32 => le_i32(b.data.unwrap_or_default()),
+        Some(b) if b.dtype == TensorType::Int32 => le_i32(constant(f.node, b)?),
         Some(b) => return Err(f.node.fail(format!("bias type {} (expected INT32)", b.dtype.name()))),
     };
     // Products are at most 255·255 per tap; a bias beyond ±2^30 could overflow the int32 accumulator.
@@ -298,4 +312,68 @@ fn quant_layer(
         max: hi + shift,
     };
     Ok(QuantLayer { filter_shape: shape, filter: tf, bias, requantize })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tflite::schema::{Model, Operator, Quantization};
+
+    /// Runs `f` on operator 4 of an otherwise empty model, running `op`.
+    fn with_node<R>(op: BuiltinOp, f: impl FnOnce(&Node) -> R) -> R {
+        let model = Model {
+            version: 3,
+            description: String::new(),
+            tensors: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            operators: Vec::new(),
+            flatbuffer_len: 0,
+        };
+        let operator = Operator { op, inputs: Vec::new(), outputs: Vec::new(), options: Options::None };
+        f(&Node { file: 0, index: 4, model: &model, op: &operator })
+    }
+
+    fn detail(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::Unsupported { operator: Some(4), detail, .. }) => detail,
+            other => panic!("expected an unsupported operator 4, got {other:?}"),
+        }
+    }
+
+    fn filter<'a>(shape: &[usize], data: Option<&'a [u8]>) -> Tensor<'a> {
+        let quantization = Some(Quantization { scale: vec![0.5], zero_point: vec![0], quantized_dimension: 0 });
+        Tensor { name: "w".into(), shape: shape.to_vec(), dtype: TensorType::Uint8, data, quantization }
+    }
+
+    #[test]
+    fn to_tf_layout_reorders_or_names_the_shape() {
+        let fc = with_node(BuiltinOp::FullyConnected, |n| to_tf_layout(n, &[1, 2, 3, 4, 5, 6], &[2, 3]));
+        assert_eq!(fc, Ok(([1, 1, 3, 2], vec![1, 4, 2, 5, 3, 6])));
+        let conv = with_node(BuiltinOp::Conv2d, |n| detail(to_tf_layout(n, &[0; 6], &[2, 3])));
+        assert_eq!(conv, "filter shape [2, 3] is not a CONV_2D filter");
+        let dw = with_node(BuiltinOp::DepthwiseConv2d, |n| detail(to_tf_layout(n, &[0; 9], &[3, 3])));
+        assert_eq!(dw, "filter shape [3, 3] is not a DEPTHWISE_CONV_2D filter");
+        let short = with_node(BuiltinOp::Conv2d, |n| detail(to_tf_layout(n, &[0; 5], &[2, 1, 1, 3])));
+        assert_eq!(short, "filter holds 5 values, not the [2, 1, 1, 3] its shape says");
+    }
+
+    #[test]
+    fn filter_scales_need_the_output_channels_in_the_shape() {
+        let data = [0u8; 6];
+        let w = filter(&[2, 1, 1, 3], Some(&data));
+        let ok = with_node(BuiltinOp::Conv2d, |n| filter_quant(n, &w, 2, 0));
+        assert_eq!(ok, Ok(vec![(0.5, 0); 2]));
+        let wrong = with_node(BuiltinOp::Conv2d, |n| detail(filter_quant(n, &w, 3, 0)));
+        assert_eq!(wrong, "filter shape [2, 1, 1, 3] does not have 3 channels along dimension 0");
+        let depthwise = with_node(BuiltinOp::DepthwiseConv2d, |n| detail(filter_quant(n, &w, 2, 3)));
+        assert_eq!(depthwise, "filter shape [2, 1, 1, 3] does not have 2 channels along dimension 3");
+    }
+
+    #[test]
+    fn weights_must_be_constants() {
+        let w = filter(&[2, 1, 1, 3], None);
+        let missing = with_node(BuiltinOp::Conv2d, |n| detail(constant(n, &w)));
+        assert_eq!(missing, "tensor \"w\" is not a constant");
+    }
 }
