@@ -3,6 +3,10 @@
 //! converts the weights to the engine's layouts — float, or integer parameters computed exactly as
 //! TFLite's reference kernels compute them. Several files chain into one network when each output
 //! matches the next input. Anything else is a typed error naming the operator.
+//!
+//! The jobs, in order: `graph` flattens the files into one linear op chain, `recognize` names its parts
+//! (stem, blocks, pool, head) and reads off the configuration, `validate` checks every layer against it,
+//! and `convert` builds the weights.
 
 mod convert;
 mod graph;

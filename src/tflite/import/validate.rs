@@ -7,6 +7,7 @@ use crate::arch::{Config, LayerSpec, OpKind};
 use crate::error::Error;
 use crate::tflite::schema::{Activation, BuiltinOp, Operator, Options, Padding, TensorType};
 
+/// Whether every layer has the shapes and options `cfg` gives it: how recognition tries configurations.
 pub(super) fn shapes_match(cfg: &Config, layers: &[Found]) -> bool {
     cfg.layers().iter().zip(layers).all(|(spec, f)| {
         let (i, o) = (hwc(f.node, f.input), hwc(f.node, f.output));
