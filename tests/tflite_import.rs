@@ -4,7 +4,10 @@
 
 mod common;
 
+use common::mobilenet_builder::{self, Style};
+use common::tflite_builder::ModelBuilder;
 use common::{official_files, read_bytes, OFFICIAL};
+use mobilenet_wasm::arch::Config;
 use mobilenet_wasm::tflite::import::Precision;
 use mobilenet_wasm::{inspect, Classifier, Error};
 
@@ -72,4 +75,64 @@ fn errors_name_the_operator() {
     let head = read_bytes("models/mobilenet_v1_1.0_224_quant_head.tflite");
     let msg = load(&[&head]).unwrap_err().to_string();
     assert!(msg.starts_with("unsupported model: operator "), "{msg}");
+}
+
+/// The detail of an unsupported-model error, with the operator it names.
+fn unsupported(result: Result<Classifier, Error>) -> (Option<usize>, String, String) {
+    match result {
+        Err(Error::Unsupported { operator, subject, detail }) => (operator, subject, detail),
+        Err(other) => panic!("expected an unsupported model, got {other:?}"),
+        Ok(_) => panic!("expected an unsupported model, got a classifier"),
+    }
+}
+
+/// A synthetic float MobileNet v1, alpha 0.25, 64x64; TF-slim ops: stem 0, block k at 2k−1 and 2k, pool 27,
+/// logits 28, RESHAPE 29, SOFTMAX 30.
+fn slim() -> ModelBuilder {
+    mobilenet_builder::model(&Config::new(0.25, 64).unwrap(), 0, Style::Slim, false)
+}
+
+/// The model without the ops `first..=last`: the op after them reads what `first` read.
+fn without(mut b: ModelBuilder, first: usize, last: usize) -> Vec<u8> {
+    let (read, written) = (b.operators[first].inputs[0], b.operators[last].outputs[0]);
+    b.operators.drain(first..=last);
+    for input in b.operators.iter_mut().flat_map(|op| op.inputs.iter_mut()) {
+        if *input == written {
+            *input = read;
+        }
+    }
+    b.build()
+}
+
+#[test]
+fn the_backbone_is_recognized_by_role() {
+    // One layer missing: the first layer out of place is named, with the role it stands in.
+    let (op, subject, detail) = unsupported(load(&[&without(slim(), 9, 9)]));
+    assert_eq!((op, subject.as_str()), (Some(9), "CONV_2D"));
+    assert_eq!(detail, "found a pointwise layer where MobileNet v1 has depthwise (Conv2d_5_depthwise)");
+    // A whole block missing: the pool comes early.
+    let (op, subject, detail) = unsupported(load(&[&without(slim(), 15, 16)]));
+    assert_eq!((op, subject.as_str()), (Some(25), "AVERAGE_POOL_2D"));
+    assert!(detail.contains("found 25 compute layers before the pool, expected 27"), "{detail}");
+    // No pool at all.
+    let (op, _, detail) = unsupported(load(&[&without(slim(), 27, 27)]));
+    assert_eq!(op, Some(27));
+    assert!(detail.contains("none of the 28 compute layers is a global pool"), "{detail}");
+}
+
+#[test]
+fn a_head_of_two_dense_layers_is_not_run_yet() {
+    // Keras `Dense(100, relu)` → `Dense(5, softmax)` after the pooled features: the head starts at operator 28.
+    for file in ["fixtures/user/tm_a0.25_r224_float32.tflite", "fixtures/user/tm_a0.25_r224_int8_int8io.tflite"] {
+        let (op, subject, detail) = unsupported(load(&[&read_bytes(file)]));
+        assert_eq!((op, subject.as_str()), (Some(28), "FULLY_CONNECTED"), "{file}");
+        assert!(detail.starts_with("unsupported head after the pool: FULLY_CONNECTED, FULLY_CONNECTED;"), "{detail}");
+    }
+    // Nor is a pool with nothing after it but the SOFTMAX: a Keras-style MEAN to [1, 256] (seed 2), then RESHAPE
+    // and FULLY_CONNECTED to 256 classes, without the last two.
+    let cfg = Config::new(0.25, 64).unwrap().with_num_classes(256).unwrap();
+    let (op, subject, detail) =
+        unsupported(load(&[&without(mobilenet_builder::model(&cfg, 2, Style::Dense, false), 28, 29)]));
+    assert_eq!((op, subject.as_str()), (Some(27), "MEAN"));
+    assert!(detail.starts_with("unsupported head after the pool: nothing;"), "{detail}");
 }

@@ -7,14 +7,14 @@ use mobilenet_wasm::arch::Hwc;
 use mobilenet_wasm::engine::Uint8;
 use mobilenet_wasm::kernels::uint8::{lanes, simd128, Uint8Layer};
 use mobilenet_wasm::kernels::{self, Family, Geometry, Work};
-use mobilenet_wasm::quant::Requantize;
-use mobilenet_wasm::weights::QuantLayer;
-use std::sync::Arc;
 use mobilenet_wasm::ops::padding::{axis_window, Padding};
+use mobilenet_wasm::quant::Requantize;
 use mobilenet_wasm::quant::{quantize_multiplier, QuantizedMultiplier};
 use mobilenet_wasm::rng::Rng;
 use mobilenet_wasm::tflite::import::Precision;
+use mobilenet_wasm::weights::QuantLayer;
 use mobilenet_wasm::Classifier;
+use std::sync::Arc;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -105,6 +105,12 @@ fn logit_range(cfg: &Config, seed: u64) -> f32 {
 /// network in float). `int8`: activations int8, weights int8 per output channel, biases int32. The seed also varies
 /// the Dense style's MEAN: keep_dims or not, and (int8) its own output quantization or the input's.
 pub fn build(cfg: &Config, seed: u64, style: Style, int8: bool) -> Vec<u8> {
+    model(cfg, seed, style, int8).build()
+}
+
+/// The model [`build`] writes, before it is written: tests edit its operators to make networks that are not
+/// quite MobileNet v1.
+pub fn model(cfg: &Config, seed: u64, style: Style, int8: bool) -> ModelBuilder {
     let mut b = ModelBuilder::new();
     let specs = cfg.layers();
     let layers = folded(cfg, seed);
@@ -193,7 +199,7 @@ pub fn build(cfg: &Config, seed: u64, style: Style, int8: bool) -> Vec<u8> {
     let probs = activation(&mut b, "predictions", &[1, n], out_act);
     b.op(SOFTMAX, &[x], &[probs], Some(tb::softmax_options(1.0)));
     b.outputs = vec![probs];
-    b.build()
+    b
 }
 
 /// The MEAN's output quantization: odd seeds give it its own scale and zero point (as a calibrating converter
