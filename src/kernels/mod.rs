@@ -77,6 +77,19 @@ impl<D: Domain> Debug for Family<D> {
     }
 }
 
+/// The one selection table: a domain's scalar family, then its SIMD128 family where the build has `+simd128`.
+macro_rules! table {
+    ($domain:ty: $scalar:ident, $simd:ident) => {{
+        const TABLE: &[&$crate::kernels::Family<$domain>] = &[
+            &$scalar,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            &$simd,
+        ];
+        TABLE
+    }};
+}
+pub(crate) use table;
+
 /// Every family of domain `D` in this build, the reference first.
 pub fn families<D: Domain>() -> &'static [&'static Family<D>] {
     D::families()

@@ -66,18 +66,12 @@ static SCALAR: Family<Float> = Family { name: scalar::SCALAR.name, pack: scalar:
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 static SIMD128: Family<Float> = Family { name: simd128::SIMD128.name, pack: simd128::pack };
 
-static FAMILIES: &[&Family<Float>] = &[
-    &SCALAR,
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    &SIMD128,
-];
-
 impl Domain for Float {
     type Elem = f32;
     type Layer = FloatLayer;
 
     fn families() -> &'static [&'static Family<Float>] {
-        FAMILIES
+        crate::kernels::table!(Float: SCALAR, SIMD128)
     }
 }
 

@@ -30,18 +30,12 @@ static SCALAR: Family<Uint8> = Family { name: "scalar-u8", pack: scalar::pack };
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 static SIMD128: Family<Uint8> = Family { name: "simd128-u8", pack: simd128::pack };
 
-static FAMILIES: &[&Family<Uint8>] = &[
-    &SCALAR,
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    &SIMD128,
-];
-
 impl Domain for Uint8 {
     type Elem = u8;
     type Layer = Uint8Layer;
 
     fn families() -> &'static [&'static Family<Uint8>] {
-        FAMILIES
+        crate::kernels::table!(Uint8: SCALAR, SIMD128)
     }
 }
 
