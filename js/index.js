@@ -91,8 +91,8 @@ class MobileNet {
   get kernels() { return this.#info.kernels; }
   /** Which build runs: {name: 'simd' | 'threads', threads, worker, relaxedSimd, note}. */
   get build() { return { ...this.#engine.build }; }
-  /** Whether profile() can time each layer in this engine build. */
-  get canProfile() { return this.#info.canProfile; }
+  /** Whether profile() can time each layer: true in every build (kept for code written when some could not). */
+  get canProfile() { return true; }
 
   /** The topk best classes: [{className, probability, index}], best first. */
   async classify(input, topk = 3) {
@@ -102,7 +102,10 @@ class MobileNet {
     return top.map(({ index, label, score }) => ({ className: label ?? `class ${index}`, probability: score, index }));
   }
 
-  /** Class probabilities (Float32Array), or with {embedding: true} the 1024α-wide average-pool output. */
+  /**
+   * Class probabilities (Float32Array), or with {embedding: true} the average-pool output (one value per
+   * channel of the last layer, max(⌊1024·α⌋, 8)), dequantized for quantized models.
+   */
   async infer(input, { embedding = false } = {}) {
     const { pixels, channels } = this.#pixels(input);
     return this.#call(embedding ? 'embedding' : 'probabilities', pixels, channels);
@@ -114,7 +117,7 @@ class MobileNet {
     return this.#call('inspect');
   }
 
-  /** Runs once and times each layer: [{name, op, macs, ms}]. Throws UnsupportedError if the build cannot. */
+  /** Runs once and times each layer: [{name, op, macs, ms}], in inspect().layers order. */
   async profile(input) {
     const { pixels, channels } = this.#pixels(input);
     return this.#call('profile', pixels, channels);
