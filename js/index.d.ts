@@ -158,8 +158,20 @@ export interface MobileNet {
 }
 
 export function load(options: LoadOptions): Promise<MobileNet>;
-/** Per-layer report of any configuration, without a model. */
+/** Per-layer report of any configuration, without a model. InputError for a configuration out of range. */
 export function inspect(options?: InspectOptions): Promise<Report>;
+
+/** The inspector without a model, synchronous: for a page that redraws on every input event. */
+export interface Inspector {
+  /** Per-layer report of a configuration (its `wasm` is ignored); throws InputError when it is out of range. */
+  inspect(options?: Omit<InspectOptions, 'wasm'>): Report;
+}
+/**
+ * Starts the single-thread engine on this thread (once: inspect() and models loaded without a worker share
+ * it) and returns an Inspector whose inspect() answers synchronously. ModelLoadError when the engine cannot
+ * start.
+ */
+export function loadInspector(options?: { wasm?: LoadOptions['wasm'] }): Promise<Inspector>;
 
 /** Base class of every error this package throws. */
 export class MobileNetError extends Error {}

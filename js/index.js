@@ -44,14 +44,28 @@ export async function load(options = {}) {
 }
 
 /** Per-layer report of any configuration, without a model: {config, convention, layers, totals, shares, separable}. */
-export async function inspect({ alpha = 1, resolution = 224, classes = 1001, outputStride = 32, wasm } = {}) {
+export async function inspect({ wasm, ...config } = {}) {
+  return (await loadInspector({ wasm })).inspect(config);
+}
+
+/**
+ * The inspector without a model, synchronous once loaded (for pages that redraw on every input event):
+ *   const inspector = await loadInspector();
+ *   inspector.inspect({ alpha: 0.5, resolution: 160 }).totals.macs;   // InputError for a bad configuration
+ * It runs the single-thread build on this thread; `wasm` as for load().
+ */
+export async function loadInspector({ wasm } = {}) {
   const { glue } = await startGlue(wasm);
-  const [height, width] = Array.isArray(resolution) ? resolution : [resolution, resolution];
-  try {
-    return glue.inspect(alpha, height, classes, outputStride, width);
-  } catch (e) {
-    throw new InputError(e.message, { cause: e });
-  }
+  return Object.freeze({
+    inspect({ alpha = 1, resolution = 224, classes = 1001, outputStride = 32 } = {}) {
+      const [height, width] = Array.isArray(resolution) ? resolution : [resolution, resolution];
+      try {
+        return glue.inspect(alpha, height, classes, outputStride, width);
+      } catch (e) {
+        throw new InputError(e.message, { cause: e }); // a configuration out of range
+      }
+    },
+  });
 }
 
 const labelLines = (labels) => (Array.isArray(labels) ? labels.join('\n') : labels);
