@@ -173,8 +173,24 @@ export interface Inspector {
  */
 export function loadInspector(options?: { wasm?: LoadOptions['wasm'] }): Promise<Inspector>;
 
+/** The engine's error kinds (its message then starts with "kind: "). */
+export type EngineErrorKind =
+  | 'config'
+  | 'shape'
+  | 'non_finite'
+  | 'unknown_end_point'
+  | 'malformed_model'
+  | 'unsupported_model';
+
 /** Base class of every error this package throws. */
-export class MobileNetError extends Error {}
+export class MobileNetError extends Error {
+  constructor(message?: string, options?: { cause?: unknown; kind?: EngineErrorKind | null });
+  /**
+   * The engine's error kind when the engine raised the error (e.g. 'malformed_model' for a corrupt file,
+   * 'config' for a configuration out of range); null when the wrapper did (fetch, input type, disposed model).
+   */
+  readonly kind: EngineErrorKind | null;
+}
 /** The model (or labels, or the engine) could not be fetched, parsed or started. */
 export class ModelLoadError extends MobileNetError {}
 /** The input cannot be classified: wrong type, size, not loaded yet. The model stays usable. */

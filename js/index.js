@@ -5,7 +5,7 @@
 //   const model = await load({ modelUrl: '/models/mobilenet_v1_0.25_128_quant.tflite' });
 //   const top3 = await model.classify(imageElement);   // [{className, probability, index}]
 import { fetchFiles, fetchText } from './fetch.js';
-import { InputError, MobileNetError, ModelLoadError } from './errors.js';
+import { InputError, kindOf, MobileNetError, ModelLoadError } from './errors.js';
 import { startEngine, startGlue } from './engine.js';
 import { PixelReader } from './pixels.js';
 
@@ -62,7 +62,7 @@ export async function loadInspector({ wasm } = {}) {
       try {
         return glue.inspect(alpha, height, classes, outputStride, width);
       } catch (e) {
-        throw new InputError(e.message, { cause: e }); // a configuration out of range
+        throw new InputError(e.message, { cause: e, kind: kindOf(e) }); // a configuration out of range
       }
     },
   });

@@ -1,6 +1,6 @@
 // One loaded network and the calls the wrapper makes on it. The same code runs on the page's thread
 // or inside js/worker.js, so it only ever receives model-sized pixels and returns cloneable data.
-import { fromEngine, MobileNetError, ModelLoadError } from './errors.js';
+import { fromEngine, kindOf, MobileNetError, ModelLoadError } from './errors.js';
 
 export class Session {
   #glue;
@@ -94,6 +94,6 @@ function applyLabels(model, labels) {
   try {
     model.setLabels(labels);
   } catch (e) {
-    throw new ModelLoadError(`bad labels: ${e.message}`, { cause: e });
+    throw new ModelLoadError(`bad labels: ${e.message}`, { cause: e, kind: kindOf(e) });
   }
 }
