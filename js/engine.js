@@ -38,6 +38,24 @@ export const hasRelaxedSimd = () => WebAssembly.validate(RELAXED_PROBE);
 const relaxedFailed = (e) => `relaxed SIMD build unavailable (${e.message}); running the plain SIMD build`;
 const joinNotes = (...notes) => notes.filter(Boolean).join('; ');
 
+/**
+ * The relaxed SIMD fallback, for every place a build starts: `start(relaxed)` when `relaxed` (the
+ * relaxed .wasm) is given and the browser validates relaxed SIMD; otherwise, or if that throws,
+ * `start(plain)` (`plain` undefined: the glue's own .wasm). Returns {value, relaxedSimd, note}, note
+ * saying why the relaxed .wasm failed to load ('' otherwise).
+ */
+async function preferRelaxed({ relaxed, plain, start }) {
+  let note = '';
+  if (relaxed !== undefined && hasRelaxedSimd()) {
+    try {
+      return { value: await start(relaxed), relaxedSimd: true, note };
+    } catch (e) {
+      note = relaxedFailed(e);
+    }
+  }
+  return { value: await start(plain), relaxedSimd: false, note };
+}
+
 let mainGlue; // the single-thread build on this thread, initialized once and shared by every model
 
 /**
@@ -49,18 +67,14 @@ export function startGlue(wasm) {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       throw new ModelLoadError('this browser has no WebAssembly SIMD (Chrome 91+, Firefox 89+, Safari 16.4+ have it)');
     }
-    let note = '';
-    if (wasm === undefined && hasRelaxedSimd()) {
-      try {
-        // Written literally, like the glue's own default .wasm URL, so bundlers emit it as an asset too.
-        await init({ module_or_path: new URL('../pkg/mobilenet_wasm_relaxed_bg.wasm', import.meta.url) });
-        return { glue, relaxedSimd: true, note };
-      } catch (e) {
-        note = relaxedFailed(e); // the glue allows another init after a failed one
-      }
-    }
-    await init(wasm === undefined ? undefined : { module_or_path: wasm });
-    return { glue, relaxedSimd: false, note };
+    const { relaxedSimd, note } = await preferRelaxed({
+      // Written literally, like the glue's own default .wasm URL, so bundlers emit it as an asset too.
+      relaxed: wasm === undefined ? new URL('../pkg/mobilenet_wasm_relaxed_bg.wasm', import.meta.url) : undefined,
+      plain: wasm,
+      // The glue allows another init after a failed one.
+      start: (where) => init(where === undefined ? undefined : { module_or_path: where }),
+    });
+    return { glue, relaxedSimd, note };
   })().catch((e) => {
     mainGlue = undefined; // let a later call try again (e.g. after a network error)
     throw e instanceof ModelLoadError ? e : new ModelLoadError(`cannot start the engine: ${e.message}`, { cause: e });
@@ -78,8 +92,12 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
   if (wanted > 1) {
     if (globalThis.crossOriginIsolated) {
       try {
-        const relaxed = wasm === undefined ? here('threadsRelaxed', packageUrl) : undefined;
-        return await startWorker(here('threads', packageUrl), wanted, undefined, relaxed, '', packageUrl);
+        return await startWorker({
+          glueUrl: here('threads', packageUrl),
+          threads: wanted,
+          relaxed: wasm === undefined ? here('threadsRelaxed', packageUrl) : undefined,
+          packageUrl,
+        });
       } catch (e) {
         note = `threaded build unavailable (${e.message}); running one thread`;
       }
@@ -87,11 +105,16 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
       note = 'threads need a cross-origin isolated page (COOP/COEP headers); running one thread';
     }
   }
-  // A relative .wasm URL means relative to the page, not to the worker's script.
-  const where = typeof wasm === 'string' || wasm instanceof URL ? new URL(wasm, globalThis.location?.href).href : wasm;
   if (worker) {
-    const relaxed = wasm === undefined ? here('simdRelaxed', packageUrl) : undefined;
-    return startWorker(here('simd', packageUrl), 1, where, relaxed, note, packageUrl);
+    return startWorker({
+      glueUrl: here('simd', packageUrl),
+      threads: 1,
+      // A relative .wasm URL means relative to the page, not to the worker's script.
+      wasm: typeof wasm === 'string' || wasm instanceof URL ? new URL(wasm, globalThis.location?.href).href : wasm,
+      relaxed: wasm === undefined ? here('simdRelaxed', packageUrl) : undefined,
+      note,
+      packageUrl,
+    });
   }
   const started = await startGlue(wasm);
   const session = new Session(started.glue);
@@ -102,26 +125,34 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
   };
 }
 
-// A worker on the relaxed .wasm (`relaxed`: its URL, or undefined) when the browser has relaxed SIMD;
-// else, or if that fails, on `wasm` (undefined: the glue's own .wasm).
-async function startWorker(glueUrl, threads, wasm, relaxed, note, packageUrl) {
-  if (relaxed !== undefined && hasRelaxedSimd()) {
-    try {
-      return await WorkerEngine.start(glueUrl, threads, relaxed, note, packageUrl, true);
-    } catch (e) {
-      note = joinNotes(note, relaxedFailed(e));
-    }
-  }
-  return WorkerEngine.start(glueUrl, threads, wasm, note, packageUrl, false);
+/**
+ * A worker running the glue at `glueUrl` on `threads` threads: on the relaxed .wasm (`relaxed`: its
+ * URL, or undefined) when the browser has relaxed SIMD, else, or if that fails, on `wasm` (undefined:
+ * the glue's own .wasm). `note`: why fewer threads run than were asked for ('' if nothing).
+ */
+async function startWorker({ glueUrl, threads, wasm, relaxed, note = '', packageUrl }) {
+  const started = await preferRelaxed({
+    relaxed,
+    plain: wasm,
+    start: (where) => WorkerEngine.start({ glueUrl, threads, wasm: where, packageUrl }),
+  });
+  const engine = started.value;
+  engine.build = {
+    name: threads > 1 ? 'threads' : 'simd', threads, worker: true, relaxedSimd: started.relaxedSimd,
+    note: joinNotes(note, started.note),
+  };
+  return engine;
 }
 
 // Calls a Session inside js/worker.js; each request carries an id that its reply echoes.
 class WorkerEngine {
+  build; // set by startWorker
   #worker;
   #pending = new Map();
   #next = 0;
 
-  static async start(glueUrl, threads, wasm, note = '', packageUrl = undefined, relaxedSimd = false) {
+  /** A started worker: the glue at `glueUrl` on `wasm` (undefined: its own .wasm), `threads` threads. */
+  static async start({ glueUrl, threads, wasm, packageUrl }) {
     const engine = new WorkerEngine(packageUrl);
     try {
       await engine.call('start', glueUrl, threads, wasm);
@@ -129,7 +160,6 @@ class WorkerEngine {
       engine.close();
       throw e instanceof ModelLoadError ? e : new ModelLoadError(`cannot start the engine worker: ${e.message}`);
     }
-    engine.build = { name: threads > 1 ? 'threads' : 'simd', threads, worker: true, relaxedSimd, note };
     return engine;
   }
 

@@ -137,19 +137,19 @@ export interface MobileNet {
    */
   readonly kernels: string;
   readonly build: Build;
-  /** Whether profile() works with this engine build. */
+  /** Whether profile() works: true in every build (kept for code written when some builds could not time layers). */
   readonly canProfile: boolean;
   /** The topk most likely classes, best first (topk defaults to 3). */
   classify(input: Input, topk?: number): Promise<Classification[]>;
   /**
-   * Class probabilities; with {embedding: true} the average-pool output (1024·α values). Embeddings of
-   * quantized models throw UnsupportedError unless the engine build has them; float models use TF's
-   * [-1, 1] input scaling.
+   * Class probabilities; with {embedding: true} the average-pool output (`AvgPool_1a`: one value per channel
+   * of the last layer, max(⌊1024·α⌋, 8): 256 for α 0.25), dequantized for quantized models. The engine
+   * scales the pixels as the model's input expects, float or quantized.
    */
   infer(input: Input, options?: { embedding?: boolean }): Promise<Float32Array>;
   /** This model's per-layer report, or with options that of any configuration. */
   inspect(options?: InspectOptions): Promise<Report>;
-  /** Times each layer once; UnsupportedError when the engine build cannot (see canProfile). */
+  /** Runs once and times each layer, in inspect().layers order. */
   profile(input: Input): Promise<LayerTime[]>;
   /** Replaces the class names (an array, or a labels file's text). */
   setLabels(labels: string[] | string): Promise<void>;
@@ -158,14 +158,45 @@ export interface MobileNet {
 }
 
 export function load(options: LoadOptions): Promise<MobileNet>;
-/** Per-layer report of any configuration, without a model. */
+/** Per-layer report of any configuration, without a model. InputError for a configuration out of range. */
 export function inspect(options?: InspectOptions): Promise<Report>;
 
+/** The inspector without a model, synchronous: for a page that redraws on every input event. */
+export interface Inspector {
+  /** Per-layer report of a configuration (its `wasm` is ignored); throws InputError when it is out of range. */
+  inspect(options?: Omit<InspectOptions, 'wasm'>): Report;
+}
+/**
+ * Starts the single-thread engine on this thread (once: inspect() and models loaded without a worker share
+ * it) and returns an Inspector whose inspect() answers synchronously. ModelLoadError when the engine cannot
+ * start.
+ */
+export function loadInspector(options?: { wasm?: LoadOptions['wasm'] }): Promise<Inspector>;
+
+/** The engine's error kinds (its message then starts with "kind: "). */
+export type EngineErrorKind =
+  | 'config'
+  | 'shape'
+  | 'non_finite'
+  | 'unknown_end_point'
+  | 'malformed_model'
+  | 'unsupported_model';
+
 /** Base class of every error this package throws. */
-export class MobileNetError extends Error {}
+export class MobileNetError extends Error {
+  constructor(message?: string, options?: { cause?: unknown; kind?: EngineErrorKind | null });
+  /**
+   * The engine's error kind when the engine raised the error (e.g. 'malformed_model' for a corrupt file,
+   * 'config' for a configuration out of range); null when the wrapper did (fetch, input type, disposed model).
+   */
+  readonly kind: EngineErrorKind | null;
+}
 /** The model (or labels, or the engine) could not be fetched, parsed or started. */
 export class ModelLoadError extends MobileNetError {}
 /** The input cannot be classified: wrong type, size, not loaded yet. The model stays usable. */
 export class InputError extends MobileNetError {}
-/** This engine build lacks the capability asked for (profile, embeddings of quantized models). */
+/**
+ * This engine build lacks the capability asked for. Every current build has all of this API (profile and
+ * embeddings included), so nothing throws it today; it stays for code that catches it.
+ */
 export class UnsupportedError extends MobileNetError {}

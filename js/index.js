@@ -5,7 +5,7 @@
 //   const model = await load({ modelUrl: '/models/mobilenet_v1_0.25_128_quant.tflite' });
 //   const top3 = await model.classify(imageElement);   // [{className, probability, index}]
 import { fetchFiles, fetchText } from './fetch.js';
-import { InputError, MobileNetError, ModelLoadError } from './errors.js';
+import { InputError, kindOf, MobileNetError, ModelLoadError } from './errors.js';
 import { startEngine, startGlue } from './engine.js';
 import { PixelReader } from './pixels.js';
 
@@ -44,14 +44,28 @@ export async function load(options = {}) {
 }
 
 /** Per-layer report of any configuration, without a model: {config, convention, layers, totals, shares, separable}. */
-export async function inspect({ alpha = 1, resolution = 224, classes = 1001, outputStride = 32, wasm } = {}) {
+export async function inspect({ wasm, ...config } = {}) {
+  return (await loadInspector({ wasm })).inspect(config);
+}
+
+/**
+ * The inspector without a model, synchronous once loaded (for pages that redraw on every input event):
+ *   const inspector = await loadInspector();
+ *   inspector.inspect({ alpha: 0.5, resolution: 160 }).totals.macs;   // InputError for a bad configuration
+ * It runs the single-thread build on this thread; `wasm` as for load().
+ */
+export async function loadInspector({ wasm } = {}) {
   const { glue } = await startGlue(wasm);
-  const [height, width] = Array.isArray(resolution) ? resolution : [resolution, resolution];
-  try {
-    return glue.inspect(alpha, height, classes, outputStride, width);
-  } catch (e) {
-    throw new InputError(e.message, { cause: e });
-  }
+  return Object.freeze({
+    inspect({ alpha = 1, resolution = 224, classes = 1001, outputStride = 32 } = {}) {
+      const [height, width] = Array.isArray(resolution) ? resolution : [resolution, resolution];
+      try {
+        return glue.inspect(alpha, height, classes, outputStride, width);
+      } catch (e) {
+        throw new InputError(e.message, { cause: e, kind: kindOf(e) }); // a configuration out of range
+      }
+    },
+  });
 }
 
 const labelLines = (labels) => (Array.isArray(labels) ? labels.join('\n') : labels);
@@ -91,8 +105,8 @@ class MobileNet {
   get kernels() { return this.#info.kernels; }
   /** Which build runs: {name: 'simd' | 'threads', threads, worker, relaxedSimd, note}. */
   get build() { return { ...this.#engine.build }; }
-  /** Whether profile() can time each layer in this engine build. */
-  get canProfile() { return this.#info.canProfile; }
+  /** Whether profile() can time each layer: true in every build (kept for code written when some could not). */
+  get canProfile() { return true; }
 
   /** The topk best classes: [{className, probability, index}], best first. */
   async classify(input, topk = 3) {
@@ -102,7 +116,10 @@ class MobileNet {
     return top.map(({ index, label, score }) => ({ className: label ?? `class ${index}`, probability: score, index }));
   }
 
-  /** Class probabilities (Float32Array), or with {embedding: true} the 1024α-wide average-pool output. */
+  /**
+   * Class probabilities (Float32Array), or with {embedding: true} the average-pool output (one value per
+   * channel of the last layer, max(⌊1024·α⌋, 8)), dequantized for quantized models.
+   */
   async infer(input, { embedding = false } = {}) {
     const { pixels, channels } = this.#pixels(input);
     return this.#call(embedding ? 'embedding' : 'probabilities', pixels, channels);
@@ -114,7 +131,7 @@ class MobileNet {
     return this.#call('inspect');
   }
 
-  /** Runs once and times each layer: [{name, op, macs, ms}]. Throws UnsupportedError if the build cannot. */
+  /** Runs once and times each layer: [{name, op, macs, ms}], in inspect().layers order. */
   async profile(input) {
     const { pixels, channels } = this.#pixels(input);
     return this.#call('profile', pixels, channels);

@@ -1,6 +1,6 @@
 // One loaded network and the calls the wrapper makes on it. The same code runs on the page's thread
 // or inside js/worker.js, so it only ever receives model-sized pixels and returns cloneable data.
-import { fromEngine, ModelLoadError, UnsupportedError } from './errors.js';
+import { fromEngine, kindOf, MobileNetError, ModelLoadError } from './errors.js';
 
 export class Session {
   #glue;
@@ -44,8 +44,6 @@ export class Session {
       quantized: m.quantized,
       kernels: m.kernels,
       hasLabels: m.hasLabels,
-      // Optional engine methods, detected rather than assumed: builds differ in what they expose.
-      canProfile: typeof m.profile === 'function',
     };
   }
 
@@ -57,26 +55,16 @@ export class Session {
     return this.#run(() => this.#live().runPixels(pixels, channels));
   }
 
+  /** The average-pool output; the engine scales the pixels as the model's input expects (float or quantized). */
   embedding(pixels, channels) {
-    const m = this.#live();
-    if (typeof m.embeddingPixels === 'function') return this.#run(() => m.embeddingPixels(pixels, channels));
-    if (m.quantized) {
-      throw new UnsupportedError(
-        'embeddings of quantized models need an engine build with Model.embeddingPixels, which this one lacks; ' +
-          'load the model with {float: true} to get them');
-    }
-    // Float models stop at the average pool; their input is TF's [-1, 1] scaling of the pixels.
-    return this.#run(() => m.runTo(minusOneToOne(pixels, channels), 'AvgPool_1a'));
+    return this.#run(() => this.#live().embeddingPixels(pixels, channels));
   }
 
   /** Per-layer time beside each layer's MACs: [{name, op, macs, ms}]. */
   profile(pixels, channels) {
     const m = this.#live();
-    if (typeof m.profile !== 'function') {
-      throw new UnsupportedError('per-layer timing needs an engine build with Model.profile, which this one lacks');
-    }
-    const times = this.#run(() => m.profile(pixels, channels));
-    return withMacs(m.inspect().layers, times);
+    const times = this.#run(() => m.profile(pixels, channels)); // ms per layer, in inspect().layers order
+    return m.inspect().layers.map((l, i) => ({ name: l.name, op: l.op, macs: l.macs, ms: times[i] ?? null }));
   }
 
   inspect() {
@@ -89,7 +77,7 @@ export class Session {
   }
 
   #live() {
-    if (!this.#model) throw new UnsupportedError('this model was disposed');
+    if (!this.#model) throw new MobileNetError('this model was disposed');
     return this.#model;
   }
 
@@ -106,26 +94,6 @@ function applyLabels(model, labels) {
   try {
     model.setLabels(labels);
   } catch (e) {
-    throw new ModelLoadError(`bad labels: ${e.message}`, { cause: e });
+    throw new ModelLoadError(`bad labels: ${e.message}`, { cause: e, kind: kindOf(e) });
   }
-}
-
-function minusOneToOne(pixels, channels) {
-  const n = pixels.length / channels;
-  const out = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = pixels[i * channels + c] / 127.5 - 1;
-  }
-  return out;
-}
-
-// The engine reports times either as numbers in layer order or as {name, ms} records (alone or under
-// `layers`); both are matched to the inspector's layers so each time sits beside its MACs.
-function withMacs(layers, times) {
-  const list = Array.from(times?.layers ?? times);
-  const msOf = (layer, i) => {
-    const t = typeof list[0] === 'number' ? list[i] : list.find((r) => r.name === layer.name)?.ms;
-    return typeof t === 'number' ? t : null;
-  };
-  return layers.map((l, i) => ({ name: l.name, op: l.op, macs: l.macs, ms: msOf(l, i) }));
 }

@@ -11,14 +11,18 @@ use crate::tflite::import::Precision;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-fn js_error(e: Error) -> JsError {
-    JsError::new(&format!("{}: {e}", e.kind()))
+/// A JS `Error` whose message is "kind: message" and whose own `kind` property is `e.kind()`.
+fn js_error(e: Error) -> JsValue {
+    let error = js_sys::Error::new(&format!("{}: {e}", e.kind()));
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &JsValue::from_str("kind"), &JsValue::from_str(e.kind()));
+    error.into()
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     // Plain objects, not Maps, so JS code can read fields with dots.
     let s = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&s).map_err(|e| JsError::new(&format!("serialize: {e}")))
+    value.serialize(&s).map_err(|e| JsError::new(&format!("serialize: {e}")).into())
 }
 
 fn config(
@@ -46,7 +50,7 @@ pub fn inspect(
     num_classes: Option<u32>,
     output_stride: Option<u32>,
     width: Option<u32>,
-) -> Result<JsValue, JsError> {
+) -> Result<JsValue, JsValue> {
     let cfg = config(alpha, resolution, width, num_classes, output_stride).map_err(js_error)?;
     to_js(&inspect::report(&cfg))
 }
@@ -106,7 +110,7 @@ struct Ranked<'a> {
     score: f32,
 }
 
-fn pixel_format(channels: u32) -> Result<PixelFormat, JsError> {
+fn pixel_format(channels: u32) -> Result<PixelFormat, JsValue> {
     match channels {
         3 => Ok(PixelFormat::Rgb),
         4 => Ok(PixelFormat::Rgba),
@@ -117,7 +121,7 @@ fn pixel_format(channels: u32) -> Result<PixelFormat, JsError> {
 #[wasm_bindgen]
 impl Model {
     /// A model with seeded weights for any alpha and resolution (no file needed).
-    pub fn seeded(alpha: f64, resolution: u32, seed: u32, num_classes: Option<u32>) -> Result<Model, JsError> {
+    pub fn seeded(alpha: f64, resolution: u32, seed: u32, num_classes: Option<u32>) -> Result<Model, JsValue> {
         let cfg = config(alpha, resolution, None, num_classes, None).map_err(js_error)?;
         Ok(Model { classifier: Classifier::seeded(cfg, seed as u64).map_err(js_error)?.with_threads(thread_count()) })
     }
@@ -125,7 +129,7 @@ impl Model {
     /// Loads TFLite model bytes: one file, or several run one after the other (an embedding extractor
     /// and its head). Quantized models run bit-exact integer arithmetic unless `float` is true.
     #[wasm_bindgen(js_name = fromTflite)]
-    pub fn from_tflite(files: Vec<js_sys::Uint8Array>, float: Option<bool>) -> Result<Model, JsError> {
+    pub fn from_tflite(files: Vec<js_sys::Uint8Array>, float: Option<bool>) -> Result<Model, JsValue> {
         let bytes: Vec<Vec<u8>> = files.iter().map(|f| f.to_vec()).collect();
         let parts: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
         let precision = if float.unwrap_or(false) { Precision::Float } else { Precision::AsStored };
@@ -135,7 +139,7 @@ impl Model {
 
     /// Sets the class labels from a labels file's text (one per line; as many as classes).
     #[wasm_bindgen(js_name = setLabels)]
-    pub fn set_labels(&mut self, text: &str) -> Result<(), JsError> {
+    pub fn set_labels(&mut self, text: &str) -> Result<(), JsValue> {
         self.classifier.set_labels(parse_labels(text)).map_err(js_error)
     }
 
@@ -176,14 +180,14 @@ impl Model {
 
     /// Probabilities for RGB or RGBA bytes (`channels` 3 or 4) of exactly the input size.
     #[wasm_bindgen(js_name = runPixels)]
-    pub fn run_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsError> {
+    pub fn run_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsValue> {
         let format = pixel_format(channels)?;
         Ok(self.classifier.run_pixels(pixels, format).map_err(js_error)?.to_vec())
     }
 
     /// The `k` best classes for RGB or RGBA bytes of the input size: `[{index, label, score}]`.
     #[wasm_bindgen(js_name = classifyPixels)]
-    pub fn classify_pixels(&mut self, pixels: &[u8], channels: u32, k: u32) -> Result<JsValue, JsError> {
+    pub fn classify_pixels(&mut self, pixels: &[u8], channels: u32, k: u32) -> Result<JsValue, JsValue> {
         let format = pixel_format(channels)?;
         let top = self.classifier.classify_pixels(pixels, format, k as usize).map_err(js_error)?;
         let ranked: Vec<Ranked> = top
@@ -195,13 +199,13 @@ impl Model {
 
     /// The embedding (`AvgPool_1a`; dequantized for quantized models) of RGB or RGBA bytes of the input size.
     #[wasm_bindgen(js_name = embeddingPixels)]
-    pub fn embedding_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsError> {
+    pub fn embedding_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsValue> {
         let format = pixel_format(channels)?;
         Ok(self.classifier.embedding_pixels(pixels, format).map_err(js_error)?.to_vec())
     }
 
     /// Each layer's time in ms, in the order of `inspect().layers`, for one run on RGB or RGBA bytes.
-    pub fn profile(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f64>, JsError> {
+    pub fn profile(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f64>, JsValue> {
         let format = pixel_format(channels)?;
         self.classifier.profile_pixels(pixels, format, &performance_now).map_err(js_error)
     }
@@ -209,30 +213,30 @@ impl Model {
     /// The raw output tensor for the raw input tensor: uint8 bytes for quantized models; for float
     /// models the input and output are float32 little-endian bytes.
     #[wasm_bindgen(js_name = runRaw)]
-    pub fn run_raw(&mut self, input: &[u8]) -> Result<Vec<u8>, JsError> {
+    pub fn run_raw(&mut self, input: &[u8]) -> Result<Vec<u8>, JsValue> {
         self.classifier.run_raw(input).map_err(js_error)
     }
 
     /// Probabilities for a float input (height·width·3 values, NHWC) — float models only.
-    pub fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, JsError> {
+    pub fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, JsValue> {
         Ok(self.float_plan()?.run(input).map_err(js_error)?.probabilities.to_vec())
     }
 
     /// Logits (before softmax) for a float input — float models only.
-    pub fn logits(&mut self, input: &[f32]) -> Result<Vec<f32>, JsError> {
+    pub fn logits(&mut self, input: &[f32]) -> Result<Vec<f32>, JsValue> {
         Ok(self.float_plan()?.run(input).map_err(js_error)?.logits.to_vec())
     }
 
     /// The output of one end point (e.g. "AvgPool_1a", the embedding), NHWC flattened — float models only.
     #[wasm_bindgen(js_name = runTo)]
-    pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsError> {
+    pub fn run_to(&mut self, input: &[f32], end_point: &str) -> Result<Vec<f32>, JsValue> {
         Ok(self.float_plan()?.run_to(input, end_point).map_err(js_error)?.to_vec())
     }
 
     /// Runs once on the raw input tensor (as `runRaw` takes it) and returns each layer's time,
     /// measured with `performance.now()`: `[{name, ms}]` in layer order.
     #[wasm_bindgen(js_name = profileRaw)]
-    pub fn profile_raw(&mut self, input: &[u8]) -> Result<JsValue, JsError> {
+    pub fn profile_raw(&mut self, input: &[u8]) -> Result<JsValue, JsValue> {
         let times = self.classifier.profile_raw(input, &performance_now).map_err(js_error)?;
         to_js(&times)
     }
@@ -241,14 +245,14 @@ impl Model {
     /// take one of `kernelFamilies()` ("scalar", "simd128" or "relaxed-simd128"), quantized ones
     /// "scalar-u8" or "simd128-u8".
     #[wasm_bindgen(js_name = useKernels)]
-    pub fn use_kernels(&mut self, name: &str) -> Result<(), JsError> {
+    pub fn use_kernels(&mut self, name: &str) -> Result<(), JsValue> {
         self.classifier.use_kernels(name).map_err(js_error)
     }
 
     /// Runs a float input once and returns each layer's time in ms, in the order of `inspect().layers`
     /// — float models only.
     #[wasm_bindgen(js_name = profileFloat)]
-    pub fn profile_float(&mut self, input: &[f32]) -> Result<Vec<f64>, JsError> {
+    pub fn profile_float(&mut self, input: &[f32]) -> Result<Vec<f64>, JsValue> {
         let plan = self.float_plan()?;
         let mut times = vec![0.0; plan.layers().count()];
         plan.profile(input, &performance_now, &mut times).map_err(js_error)?;
@@ -256,11 +260,11 @@ impl Model {
     }
 
     /// The inspector report of this model's configuration.
-    pub fn inspect(&self) -> Result<JsValue, JsError> {
+    pub fn inspect(&self) -> Result<JsValue, JsValue> {
         to_js(&inspect::report(self.classifier.config()))
     }
 
-    fn float_plan(&mut self) -> Result<&mut Plan<Float>, JsError> {
+    fn float_plan(&mut self) -> Result<&mut Plan<Float>, JsValue> {
         self.classifier
             .plan_mut::<Float>()
             .ok_or_else(|| js_error(Error::shape("a quantized model takes bytes: use runPixels or runRaw")))

@@ -1,7 +1,6 @@
 // The page: starts the engine, then the classifier (camera, photos, models) and the layer inspector,
 // and keeps the inspector's "loaded model" bar in step with the classifier's model.
-import { inspect as startInspect } from './js/index.js';
-import { inspect } from './pkg/mobilenet_wasm.js';
+import { loadInspector } from './js/index.js';
 import { initClassifier } from './classifier.js';
 import { initInspector, showConfig, showTiming } from './inspector.js';
 import { $, say } from './dom.js';
@@ -20,8 +19,7 @@ function onModel(model) {
   $('loaded-text').textContent = `Loaded model: α ${alphaText(model.alpha)} · ${h}×${w} px · ${model.numClasses} classes · ` +
     `${model.quantized ? 'uint8' : 'float32'}`;
   $('inspect-loaded').onclick = async () => showConfig((await model.inspect()).config);
-  $('profile-run').hidden = !model.canProfile;
-  say($('profile-note'), model.canProfile ? '' : 'Per-layer timing is not available in this engine build.');
+  $('profile-run').hidden = false; // every build times each layer (Model.profile)
   showTiming(null, null);
   $('profile-run').onclick = async () => {
     // Time a mid-grey frame: the cost of a layer does not depend on the picture.
@@ -34,17 +32,19 @@ function onModel(model) {
 }
 
 async function main() {
+  let inspector;
   try {
-    await startInspect(); // loads the engine on this page's thread (the inspector calls it synchronously)
+    inspector = await loadInspector(); // the engine on this page's thread: the inspector redraws synchronously
   } catch (e) {
     $('build').textContent = 'engine failed to load';
     say($('error'), e.message);
     return;
   }
   $('build').textContent = 'engine ready';
-  initInspector(inspect);
+  initInspector(inspector.inspect);
   document.body.dataset.ready = 'true';
-  await initClassifier({ threads: await threadCount(), macsOf: (a, r) => inspect(a, r).totals.macs, onModel });
+  const macsOf = (alpha, resolution) => inspector.inspect({ alpha, resolution }).totals.macs;
+  await initClassifier({ threads: await threadCount(), macsOf, onModel });
 }
 
 main();

@@ -17,7 +17,7 @@ const OP_LABEL = { conv: 'conv 3x3', depthwise: 'depthwise', pointwise: 'pointwi
 const PRESET_RESOLUTIONS = ['128', '160', '192', '224'];
 const shape = ([h, w, c]) => `${h}×${w}×${c}`;
 
-let inspect; // (alpha, resolution, classes, outputStride) → report
+let inspect; // ({alpha, resolution, classes, outputStride}) → report, as the wrapper's loadInspector() gives it
 let timing = null; // {key, rows: [{name, ms}]} from the last profile, shown while the config matches
 
 export function initInspector(inspectFn) {
@@ -62,7 +62,7 @@ function render() {
   }
   let report;
   try {
-    report = inspect(cfg.alpha, cfg.resolution, cfg.classes, cfg.outputStride);
+    report = inspect(cfg);
   } catch (e) {
     say($('error'), e.message);
     return;

@@ -87,6 +87,27 @@ test('bad inputs are InputErrors, the model stays usable, embeddings and per-lay
   assert.equal((await small.classify(cat(128), 1))[0].className, 'Egyptian cat');
 });
 
+test('a quantized model has embeddings: the pooled channels, finite, not all zero, as the float run has them', async () => {
+  const embedding = await small.infer(cat(128), { embedding: true });
+  assert.ok(embedding instanceof Float32Array);
+  assert.equal(embedding.length, 256); // α 0.25: max(int(1024 · 0.25), 8) channels into the average pool
+  assert.ok(embedding.every(Number.isFinite));
+  assert.ok(embedding.some((v) => v !== 0), 'all zero');
+  assert.ok(embedding.every((v) => v >= 0 && v <= 6), 'an average of ReLU6 outputs'); // dequantized
+  // The same file run in float (dequantized weights, the model's own input scaling) pools nearly the same.
+  const float = await load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), float: true, wasm: WASM, warmup: false });
+  try {
+    const f = await float.infer(cat(128), { embedding: true });
+    assert.equal(f.length, 256);
+    let dot = 0, ee = 0, ff = 0;
+    for (let i = 0; i < 256; i++) [dot, ee, ff] = [dot + embedding[i] * f[i], ee + embedding[i] ** 2, ff + f[i] ** 2];
+    const cosine = dot / Math.sqrt(ee * ff);
+    assert.ok(cosine > 0.99, `cosine ${cosine}`); // measured 0.9991
+  } finally {
+    float.dispose();
+  }
+});
+
 test('a disposed model says so', async () => {
   const m = await load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), wasm: WASM, warmup: false });
   m.dispose();
