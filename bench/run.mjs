@@ -8,8 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  ENGINES, TOLERANCE, U8_CONFIGS, agreement, ensurePackage, floatConfig, launchBrowser, openEngine, prepareSite,
-  startServer, summarize,
+  ENGINES, TOLERANCE, U8_CONFIGS, agreement, ensurePackage, floatConfig, openEngine, openSite, prepareSite, summarize,
 } from './harness.mjs';
 
 const FLOAT_CONFIGS = [floatConfig(1.0, 224), floatConfig(0.25, 128)];
@@ -174,15 +173,16 @@ async function main() {
   ensurePackage();
   const site = prepareSite(FLOAT_CONFIGS);
   if (!site.hasModels) process.stderr.write('[bench] no official models found (set MOBILENET_SHARED): skipping the uint8 rows\n');
-  const server = await startServer(site.dir);
-  const browser = await launchBrowser();
   try {
-    const onRow = opts.json ? (row) => console.log(jsonLine(row)) : () => {};
-    const report = await measure(browser.context, server.url, opts, site.hasModels ? U8_CONFIGS : [], onRow);
-    if (!opts.json) console.log(markdown(report, env, opts));
+    const browser = await openSite(site);
+    try {
+      const onRow = opts.json ? (row) => console.log(jsonLine(row)) : () => {};
+      const report = await measure(browser.context, browser.url, opts, site.hasModels ? U8_CONFIGS : [], onRow);
+      if (!opts.json) console.log(markdown(report, env, opts));
+    } finally {
+      await browser.close();
+    }
   } finally {
-    await browser.close();
-    server.stop();
     site.remove();
   }
 }

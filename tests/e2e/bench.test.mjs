@@ -3,27 +3,25 @@
 // A couple of runs only; `npm run bench` does the timing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, agreement, floatConfig, launchBrowser, openEngine, prepareSite, startServer } from '../../bench/harness.mjs';
+import { ENGINES, agreement, floatConfig, openEngine, openSite, prepareSite } from '../../bench/harness.mjs';
 
 const cfg = floatConfig(0.25, 128);
-let site, server, browser;
+let site, browser;
 
 before(async () => {
   site = prepareSite([cfg]);
-  server = await startServer(site.dir);
-  browser = await launchBrowser();
+  browser = await openSite(site);
 });
 
 after(async () => {
   await browser?.close();
-  server?.stop();
   site?.remove();
 });
 
 test('ours, tfjs and ort agree on the α0.25/128 top-5 and can be timed', async () => {
   const outputs = {};
   for (const engine of ENGINES) {
-    const page = await openEngine(browser.context, server.url, engine, 1);
+    const page = await openEngine(browser.context, browser.url, engine, 1);
     await page.call('load', cfg);
     outputs[engine] = await page.call('output');
     const ms = await page.call('time', 1, 2);
