@@ -1,5 +1,6 @@
-// The benchmark's machinery, shared by bench/run.mjs and the e2e smoke test: a throw-away site (our
-// package, the bench page, the peers' files from node_modules, exported weights, the official models), served by the browser toolkit's COOP/COEP server, one bench page per engine
+// The benchmark's machinery, shared by bench/run.mjs (all its modes) and the e2e smoke test: a throw-away
+// site (our package, the bench page, the peers' files from node_modules, exported weights, the official
+// models and reference data), served by the browser toolkit's COOP/COEP server, one bench page per engine
 // and thread count, and the agreement check that keeps anyone from timing a no-op.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, symlinkSync } from 'node:fs';
@@ -47,10 +48,11 @@ export function ensurePackage() {
 
 /**
  * A temporary site of symlinks: /bench (the page), /pkg and /pkg-threads (ours), /peers/* (the peers' dist
- * folders, .wasm included), /models (the official models, when present) and /weights/<cfg.weights> exported
- * by our CLI for each float configuration. Returns { dir, hasModels, remove }.
+ * folders, .wasm included), /models and /reference (the official models and their reference inputs and
+ * outputs, when present), /builds/<i> for each of `builds` (other package folders, for --kernels), and
+ * /weights/<cfg.weights> exported by our CLI for each float configuration. Returns { dir, hasModels, remove }.
  */
-export function prepareSite(floatConfigs) {
+export function prepareSite(floatConfigs, { builds = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mnw-bench-'));
   const link = (target, path) => {
     if (!existsSync(target)) throw new Error(`${target} is missing (run npm ci?)`);
@@ -67,6 +69,8 @@ export function prepareSite(floatConfigs) {
   const models = join(SHARED, 'models');
   const hasModels = existsSync(models);
   if (hasModels) link(models, 'models');
+  if (existsSync(join(SHARED, 'reference'))) link(join(SHARED, 'reference'), 'reference');
+  builds.forEach((build, i) => link(build, `builds/${i}`));
   for (const cfg of floatConfigs) {
     const out = join(dir, 'weights', cfg.weights);
     const flags = ['--alpha', cfg.alpha, '--resolution', cfg.resolution, '--seed', cfg.seed, '--out', out].map(String);
