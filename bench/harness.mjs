@@ -1,20 +1,16 @@
-// The benchmark's machinery, shared by bench/run.mjs and the e2e smoke test: a throw-away site
-// (our package, the bench page, the peers' files from node_modules, exported weights, the official
-// models), the COOP/COEP server over it, headless Chromium, one page per engine and thread count,
-// and the agreement check that keeps anyone from timing a no-op.
-import { spawn, spawnSync } from 'node:child_process';
+// The benchmark's machinery, shared by bench/run.mjs (all its modes) and the e2e smoke test: a throw-away
+// site (our package, the bench page, the peers' files from node_modules, exported weights, the official
+// models and reference data), served by the browser toolkit's COOP/COEP server, one bench page per engine
+// and thread count, and the agreement check that keeps anyone from timing a no-op.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { ROOT, SHARED, openPage, session } from '../scripts/lib/browser.mjs';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { ROOT };
 export const ENGINES = ['ours', 'tfjs', 'ort'];
 const SEED = 7;
-
-/** The read-only data beside the repo: $MOBILENET_SHARED, or ../shared. */
-const sharedDir = () => process.env.MOBILENET_SHARED ?? join(ROOT, '..', 'shared');
 
 /** Float configurations run by every engine, from the seeded network's exported weights. */
 export const floatConfig = (alpha, resolution) => ({
@@ -51,11 +47,12 @@ export function ensurePackage() {
 }
 
 /**
- * A temporary site of symlinks: /bench (the page), /pkg (ours), /peers/* (the peers' dist folders,
- * .wasm included), /models (the official models, when present) and /weights/<cfg.weights> exported by
- * our CLI for each float configuration. Returns { dir, hasModels, remove }.
+ * A temporary site of symlinks: /bench (the page), /pkg and /pkg-threads (ours), /peers/* (the peers' dist
+ * folders, .wasm included), /models and /reference (the official models and their reference inputs and
+ * outputs, when present), /builds/<i> for each of `builds` (other package folders, for --kernels), and
+ * /weights/<cfg.weights> exported by our CLI for each float configuration. Returns { dir, hasModels, remove }.
  */
-export function prepareSite(floatConfigs) {
+export function prepareSite(floatConfigs, { builds = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mnw-bench-'));
   const link = (target, path) => {
     if (!existsSync(target)) throw new Error(`${target} is missing (run npm ci?)`);
@@ -69,9 +66,11 @@ export function prepareSite(floatConfigs) {
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist'), 'peers/tfjs-core');
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), 'peers/tfjs-wasm');
   link(join(ROOT, 'node_modules/onnxruntime-web/dist'), 'peers/ort');
-  const models = join(sharedDir(), 'models');
+  const models = join(SHARED, 'models');
   const hasModels = existsSync(models);
   if (hasModels) link(models, 'models');
+  if (existsSync(join(SHARED, 'reference'))) link(join(SHARED, 'reference'), 'reference');
+  builds.forEach((build, i) => link(build, `builds/${i}`));
   for (const cfg of floatConfigs) {
     const out = join(dir, 'weights', cfg.weights);
     const flags = ['--alpha', cfg.alpha, '--resolution', cfg.resolution, '--seed', cfg.seed, '--out', out].map(String);
@@ -80,37 +79,14 @@ export function prepareSite(floatConfigs) {
   return { dir, hasModels, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** scripts/serve.mjs over `root` on a free port; blob: scripts allowed for TF.js's pthread workers. */
-export function startServer(root) {
-  return new Promise((resolve, reject) => {
-    const args = [join(ROOT, 'scripts/serve.mjs'), '--port', '0', '--root', root, '--allow-blob-scripts'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (line) => {
-      const m = line.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (m) resolve({ url: m[0], stop: () => child.kill() });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
+/**
+ * The toolkit's server over the site (blob: scripts allowed for TF.js's pthread workers) and Chromium:
+ * {context, url, close, …} (session()).
+ */
+export const openSite = (site) => session({ root: site.dir, allowBlobScripts: true });
 
-/** Headless Debian Chromium with the flags of ../shared/TOOLCHAIN.md; never a downloaded browser. */
-export async function launchBrowser() {
-  const profile = mkdtempSync(join(tmpdir(), 'mnw-bench-chrome-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
+/** The bench page, ready (its window.bench set); `check(what)` throws on any page error or outside request. */
+export const openBenchPage = (context, base) => openPage(context, new URL('bench/index.html', base).href, { ready: 'body[data-ready="true"]' });
 
 /**
  * A bench page running `engine` on `threads` threads, or null when the engine cannot (ours has no
@@ -118,28 +94,22 @@ export async function launchBrowser() {
  * or request leaving 127.0.0.1 fails the next call.
  */
 export async function openEngine(context, base, engine, threads) {
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'blob:'].includes(u.protocol)) problems.push(`request to ${r.url()}`);
-  });
-  await page.goto(new URL('bench/index.html', base).href);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-  const call = async (method, ...args) => {
-    const result = await page.evaluate(([m, a]) => window.bench[m](...a), [method, args]);
-    if (problems.length) throw new Error(`${engine} (${threads} threads): ${problems.join('; ')}`);
-    return result;
-  };
+  const bench = await openBenchPage(context, base);
+  const call = (method, ...args) => callBench(bench, `${engine} (${threads} threads)`, method, ...args);
   const started = await call('start', engine, threads);
   if (!started) {
-    await page.close();
+    await bench.close();
     return null;
   }
   if (threads > 1 && !started.crossOriginIsolated) throw new Error('the page is not cross-origin isolated: no threads');
-  return { detail: started.detail, chromium: started.chromium, call, close: () => page.close() };
+  return { detail: started.detail, chromium: started.chromium, call, close: bench.close };
+}
+
+/** window.bench[method](...args) in an openBenchPage() page; throws if the page erred or went outside. */
+export async function callBench(bench, what, method, ...args) {
+  const result = await bench.page.evaluate(([m, a]) => window.bench[m](...a), [method, args]);
+  bench.check(what);
+  return result;
 }
 
 /** Indices of the k largest values, largest first. */

@@ -2,31 +2,68 @@
 // and ONNX Runtime Web, in one headless Chromium run. Float rows at α1.0/224 and α0.25/128 on 1 and 2
 // threads; our uint8 path on the official models. Every engine's output is checked against ours
 // before it is timed. Prints a markdown report, or with --json only one JSON line per measurement.
+// Two more modes time our kernels alone: --kernels (bench/kernels.mjs) and --quant (bench/quant.mjs).
 //
-//   node bench/run.mjs [--json] [--runs N] [--warmup N]
+//   node bench/run.mjs [--json] [--runs N] [--warmup N]               (default 50 runs after 10 warm-ups)
+//   node bench/run.mjs --kernels [--alpha A] [--resolution R] [--families f1,f2] [--pkg dir1,dir2]
+//                      [--wasm plain,relaxed] [--runs N] [--warmup N] [--json]    (30 runs after 5)
+//   node bench/run.mjs --quant [--layers] [--simd-only] [--runs N] [--warmup N] [--json]   (30 after 5)
 import { availableParallelism, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ENGINES, TOLERANCE, U8_CONFIGS, agreement, ensurePackage, floatConfig, launchBrowser, openEngine, prepareSite,
-  startServer, summarize,
+  ENGINES, ROOT, TOLERANCE, U8_CONFIGS, agreement, ensurePackage, floatConfig, openEngine, openSite, prepareSite,
+  summarize,
 } from './harness.mjs';
+import { kernelBuilds, kernelsJson, kernelsReport, measureKernels } from './kernels.mjs';
+import { measureQuant, quantJson, quantReport } from './quant.mjs';
 
 const FLOAT_CONFIGS = [floatConfig(1.0, 224), floatConfig(0.25, 128)];
 const THREADS = [1, 2];
 const PROFILE_RUNS = 10;
 
+// Each mode's own flags, and its default run counts.
+const MODES = {
+  compare: { flags: [], runs: '50', warmup: '10' },
+  kernels: { flags: ['alpha', 'resolution', 'families', 'pkg', 'wasm'], runs: '30', warmup: '5' },
+  quant: { flags: ['layers', 'simd-only'], runs: '30', warmup: '5' },
+};
+
 function options(args) {
   const { values } = parseArgs({
     args,
-    options: { json: { type: 'boolean', default: false }, runs: { type: 'string', default: '50' }, warmup: { type: 'string', default: '10' } },
+    options: {
+      json: { type: 'boolean', default: false }, runs: { type: 'string' }, warmup: { type: 'string' },
+      kernels: { type: 'boolean', default: false }, quant: { type: 'boolean', default: false },
+      alpha: { type: 'string' }, resolution: { type: 'string' }, families: { type: 'string' }, pkg: { type: 'string' },
+      wasm: { type: 'string' }, layers: { type: 'boolean' }, 'simd-only': { type: 'boolean' },
+    },
   });
-  const count = (name) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive integer`);
+  if (values.kernels && values.quant) throw new Error('--kernels and --quant are separate runs: pick one');
+  const mode = values.kernels ? 'kernels' : values.quant ? 'quant' : 'compare';
+  for (const [other, { flags }] of Object.entries(MODES)) {
+    const stray = other === mode ? undefined : flags.find((f) => values[f] !== undefined);
+    if (stray) throw new Error(`--${stray} goes with --${other}`);
+  }
+  const number = (name, fallback, ok, what) => {
+    const n = Number(values[name] ?? fallback);
+    if (!ok(n)) throw new Error(`--${name} needs ${what}`);
     return n;
   };
-  return { json: values.json, runs: count('runs'), warmup: count('warmup') };
+  const count = (name) => number(name, MODES[mode][name], (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const list = (name, fallback) => (values[name] ?? fallback)?.split(',').filter(Boolean);
+  return {
+    mode, json: values.json, runs: count('runs'), warmup: count('warmup'),
+    // --kernels
+    alpha: number('alpha', 1, (n) => n > 0, 'a number > 0'),
+    resolution: number('resolution', 224, (n) => Number.isInteger(n) && n >= 32, 'an integer ≥ 32'),
+    families: list('families', null) ?? null,
+    pkg: list('pkg', join(ROOT, 'www/pkg')),
+    wasm: list('wasm', 'plain'),
+    // --quant
+    layers: values.layers ?? false, simdOnly: values['simd-only'] ?? false,
+  };
 }
 
 function machine() {
@@ -168,21 +205,42 @@ function markdown(report, env, opts) {
   return out.join('\n');
 }
 
+/** The comparison with the peers (the default mode). */
+async function compare(context, base, opts, site, env) {
+  if (!site.hasModels) process.stderr.write('[bench] no official models found (set MOBILENET_SHARED): skipping the uint8 rows\n');
+  const onRow = opts.json ? (row) => console.log(jsonLine(row)) : () => {};
+  const report = await measure(context, base, opts, site.hasModels ? U8_CONFIGS : [], onRow);
+  if (!opts.json) console.log(markdown(report, env, opts));
+}
+
+async function kernels(context, base, opts, site, env, builds) {
+  const result = await measureKernels(context, base, opts, builds);
+  console.log(opts.json ? kernelsJson(result, opts).join('\n') : kernelsReport(result, opts, builds));
+}
+
+async function quant(context, base, opts, site) {
+  if (!site.hasModels) throw new Error('--quant needs the official models (set MOBILENET_SHARED)');
+  const results = await measureQuant(context, base, opts);
+  console.log(opts.json ? quantJson(results, opts).join('\n') : quantReport(results, opts));
+  const differs = results.flatMap((r) => r.kernels.filter((k) => !k.exact).map((k) => `${r.model} ${k.name}`));
+  if (differs.length) throw new Error(`output differs from TFLite's reference: ${differs.join(', ')}`);
+}
+
 async function main() {
   const opts = options(process.argv.slice(2));
   const env = machine();
   ensurePackage();
-  const site = prepareSite(FLOAT_CONFIGS);
-  if (!site.hasModels) process.stderr.write('[bench] no official models found (set MOBILENET_SHARED): skipping the uint8 rows\n');
-  const server = await startServer(site.dir);
-  const browser = await launchBrowser();
+  const builds = opts.mode === 'kernels' ? kernelBuilds(opts) : [];
+  const site = prepareSite(opts.mode === 'compare' ? FLOAT_CONFIGS : [], { builds: builds.map((b) => b.dir) });
   try {
-    const onRow = opts.json ? (row) => console.log(jsonLine(row)) : () => {};
-    const report = await measure(browser.context, server.url, opts, site.hasModels ? U8_CONFIGS : [], onRow);
-    if (!opts.json) console.log(markdown(report, env, opts));
+    const browser = await openSite(site);
+    try {
+      const run = { compare, kernels, quant }[opts.mode];
+      await run(browser.context, browser.url, opts, site, env, builds);
+    } finally {
+      await browser.close();
+    }
   } finally {
-    await browser.close();
-    server.stop();
     site.remove();
   }
 }

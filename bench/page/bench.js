@@ -1,6 +1,7 @@
 // The benchmark page. bench/run.mjs (or the e2e smoke test) opens one page per engine and thread
 // count, then drives it through `window.bench`: start the engine, load a configuration, read its
 // output on a fixed input (checked against ours by the driver), time it, profile it, measure the roof.
+// Its --kernels and --quant modes call window.bench.kernels / .quant instead (one call, one page).
 import { measureRoof } from './roof.js';
 
 const ENGINES = {
@@ -89,5 +90,11 @@ window.bench = {
   },
 
   roof: () => measureRoof(),
+
+  /** `--kernels`: float inference per kernel family and build, with per-layer times (kernels.js). */
+  kernels: async (options) => (await import('./kernels.js')).kernels(options),
+
+  /** `--quant`: the integer path per kernel family on the official models (quant.js). */
+  quant: async (options) => (await import('./quant.js')).quant(options),
 };
 document.body.dataset.ready = 'true';

@@ -1,29 +1,32 @@
 // The benchmark's page still measures real work: ours, TensorFlow.js and ONNX Runtime Web, each in
-// its own page of headless Chromium, compute the same α0.25/128 network from the same weights.
+// its own page of headless Chromium, compute the same α0.25/128 network from the same weights; the
+// --kernels and --quant modes run every kernel family, the integer ones to TFLite's exact output.
 // A couple of runs only; `npm run bench` does the timing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, agreement, floatConfig, launchBrowser, openEngine, prepareSite, startServer } from '../../bench/harness.mjs';
+import { join } from 'node:path';
+import { ENGINES, ROOT, agreement, floatConfig, openEngine, openSite, prepareSite } from '../../bench/harness.mjs';
+import { kernelBuilds, measureKernels } from '../../bench/kernels.mjs';
+import { measureQuant } from '../../bench/quant.mjs';
 
 const cfg = floatConfig(0.25, 128);
-let site, server, browser;
+const builds = kernelBuilds({ pkg: [join(ROOT, 'www/pkg')], wasm: ['plain', 'relaxed'] });
+let site, browser;
 
 before(async () => {
-  site = prepareSite([cfg]);
-  server = await startServer(site.dir);
-  browser = await launchBrowser();
+  site = prepareSite([cfg], { builds: builds.map((b) => b.dir) });
+  browser = await openSite(site);
 });
 
 after(async () => {
   await browser?.close();
-  server?.stop();
   site?.remove();
 });
 
 test('ours, tfjs and ort agree on the α0.25/128 top-5 and can be timed', async () => {
   const outputs = {};
   for (const engine of ENGINES) {
-    const page = await openEngine(browser.context, server.url, engine, 1);
+    const page = await openEngine(browser.context, browser.url, engine, 1);
     await page.call('load', cfg);
     outputs[engine] = await page.call('output');
     const ms = await page.call('time', 1, 2);
@@ -35,5 +38,30 @@ test('ours, tfjs and ort agree on the α0.25/128 top-5 and can be timed', async 
   for (const peer of ['tfjs', 'ort']) {
     const a = agreement(outputs.ours, outputs[peer]);
     assert.ok(a.ok, `${peer}: top-5 ${a.gotTop} vs ours ${a.wantTop}, max |prob diff| ${a.maxDiff}`);
+  }
+});
+
+test('--kernels: every kernel family of the plain and the relaxed .wasm runs and is profiled per layer', async () => {
+  const opts = { alpha: 0.25, resolution: 128, families: null, runs: 2, warmup: 1 };
+  const r = await measureKernels(browser.context, browser.url, opts, builds);
+  assert.equal(r.isolated, true);
+  assert.deepEqual(Object.keys(r.runs), ['plain:scalar', 'plain:simd128', 'relaxed:scalar', 'relaxed:relaxed-simd128']);
+  for (const [variant, run] of Object.entries(r.runs)) {
+    assert.ok(run.min > 0 && run.median >= run.min && run.max >= run.median, `${variant}: ${JSON.stringify(run)}`);
+    const layers = r.layers[variant];
+    assert.equal(layers[0].name, 'Conv2d_0');
+    assert.equal(layers.reduce((n, l) => n + l.macs, 0), 13_570_304);
+    assert.ok(layers.every((l) => l.ms >= 0), variant);
+  }
+});
+
+test('--quant: the SIMD integer kernels equal TFLite on both official models', async () => {
+  const results = await measureQuant(browser.context, browser.url, { runs: 2, warmup: 1, simdOnly: true });
+  assert.deepEqual(results.map((r) => r.model), ['0.25/128', '1.0/224']);
+  for (const r of results) {
+    assert.equal(r.kernels.length, 1);
+    assert.equal(r.kernels[0].name, 'simd128-u8');
+    assert.equal(r.kernels[0].exact, true, `${r.model}: output differs from the reference`);
+    assert.ok(r.kernels[0].median > 0);
   }
 });

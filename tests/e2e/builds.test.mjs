@@ -7,22 +7,21 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, browser, startServer, topFive } from './helpers.mjs';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, launch, session, topFive } from './helpers.mjs';
 
-let root, server, base, b;
+let root, base, b;
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'mnw-www-'));
   cpSync(join(ROOT, 'www'), root, { recursive: true });
   assert.ok(existsSync(join(root, 'pkg-threads', 'mobilenet_wasm.js')), 'run scripts/build.sh (both builds) first');
   writeFileSync(join(root, 'builds.json'), '{"threads": true}');
-  ({ child: server, url: base } = await startServer([join(ROOT, 'scripts/serve.mjs'), '--port', '0', '--root', root]));
-  b = await browser();
+  b = await session({ root });
+  base = b.url;
 });
 
 after(async () => {
-  await b?.context.close();
-  server?.kill();
+  await b?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -64,7 +63,7 @@ test('no request left 127.0.0.1 and no console errors', () => {
 test('without its relaxed .wasm the page falls back to the plain build and says why', async () => {
   rmSync(join(root, 'pkg-threads', 'mobilenet_wasm_relaxed_bg.wasm'));
   rmSync(join(root, 'pkg', 'mobilenet_wasm_relaxed_bg.wasm'));
-  const fresh = await browser(); // its console shows the 404s, which the test above forbids
+  const fresh = await launch(); // its console shows the 404s, which the test above forbids
   try {
     await fresh.page.goto(base);
     await fresh.page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
@@ -75,6 +74,6 @@ test('without its relaxed .wasm the page falls back to the plain build and says 
     await fresh.page.waitForFunction(() => Number(document.body.dataset.classified ?? 0) > 0, null, { timeout: 15_000 });
     assert.match((await topFive(fresh.page))[0].name, CAT_CLASSES);
   } finally {
-    await fresh.context.close();
+    await fresh.close();
   }
 });

@@ -4,20 +4,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, CAT_CLASSES, browser, fakeCameraFile, startServer, topFive } from './helpers.mjs';
+import { ARTIFACTS, CAT_CLASSES, fakeCameraFile, launch, session, topFive } from './helpers.mjs';
 
-let server, base, b;
+let base, b;
 
 before(async () => {
-  ({ child: server, url: base } = await startServer());
-  b = await browser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${fakeCameraFile()}`]);
+  b = await session({ camera: { file: fakeCameraFile() } });
+  base = b.url;
   await b.page.goto(base);
 });
 
 after(async () => {
-  await b?.context.close();
-  server?.kill();
+  await b?.close();
 });
 
 // Waits until `frames` more frames were classified with a cat on top, then reads the page's numbers.
@@ -64,7 +62,7 @@ test('stopping the camera stops the loop', async () => {
 });
 
 test('with two cameras a picker appears and switches between them', async () => {
-  const two = await browser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=2']);
+  const two = await launch({ camera: { devices: 2 } });
   try {
     const { page } = two;
     await page.goto(base);
@@ -83,7 +81,7 @@ test('with two cameras a picker appears and switches between them', async () => 
     assert.equal(await page.getAttribute('body', 'data-camera'), 'on');
     assert.deepEqual(two.errors, []);
   } finally {
-    await two.context.close();
+    await two.close();
   }
 });
 

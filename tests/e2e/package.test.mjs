@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, preview } from 'vite';
-import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, SHARED, browser } from './helpers.mjs';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, ROOT, SHARED, launch } from './helpers.mjs';
 
 const MODEL = 'mobilenet_v1_0.25_128_quant.tflite';
 let app, server, threadedApp, threadedServer, b;
@@ -80,11 +80,11 @@ before(async () => {
   threadedApp = makeApp(tarball, "threads: 2, packageUrl: '/mobilenet-wasm/'");
   servePackageCopy(threadedApp);
   threadedServer = await buildAndPreview(threadedApp, ISOLATED);
-  b = await browser();
+  b = await launch();
 });
 
 after(async () => {
-  await b?.context.close();
+  await b?.close();
   await server?.close();
   await threadedServer?.close();
   for (const dir of [app, threadedApp]) if (dir) rmSync(dir, { recursive: true, force: true });

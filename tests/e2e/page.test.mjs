@@ -3,20 +3,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, browser, startServer } from './helpers.mjs';
+import { ARTIFACTS, session } from './helpers.mjs';
 
-let server, base, b;
+let base, b;
 
 before(async () => {
-  ({ child: server, url: base } = await startServer());
-  b = await browser();
+  b = await session();
+  base = b.url;
   await b.page.goto(base);
   await b.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
 });
 
 after(async () => {
-  await b?.context.close();
-  server?.kill();
+  await b?.close();
 });
 
 test('server sends isolation, CSP and wasm headers, and serves the models', async () => {

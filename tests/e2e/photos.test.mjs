@@ -4,20 +4,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, CAT_BMP, CAT_CLASSES, browser, startServer, topFive } from './helpers.mjs';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, session, topFive } from './helpers.mjs';
 
-let server, base, b;
+let base, b;
 
 before(async () => {
-  ({ child: server, url: base } = await startServer());
-  b = await browser(['--use-fake-device-for-media-stream', '--deny-permission-prompts']);
+  b = await session({ camera: { allow: false } });
+  base = b.url;
   await b.page.goto(base);
   await b.page.waitForSelector('body[data-model="0.25"]', { timeout: 30_000 });
 });
 
 after(async () => {
-  await b?.context.close();
-  server?.kill();
+  await b?.close();
 });
 
 // Classified-frame counter, to wait for the next result.

@@ -2,14 +2,12 @@
 // workers, and the output equals the single-thread SIMD build's on the same model and input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { ROOT, session } from './helpers.mjs';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-let server, context, page, base;
+let b, base;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module" src="check.js"></script>`;
 const SCRIPT = `
@@ -29,20 +27,6 @@ window.result = (async () => {
 })().catch((e) => ({ error: String(e) }));
 `;
 
-function startServer(root) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts/serve.mjs'), '--port', '0', '--root', root], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (line) => {
-      const m = line.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (m) resolve({ child, url: m[0] });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
-
 before(async () => {
   const root = mkdtempSync(join(tmpdir(), 'mnw-threads-'));
   for (const dir of ['pkg', 'pkg-threads']) {
@@ -51,22 +35,16 @@ before(async () => {
   }
   writeFileSync(join(root, 'index.html'), PAGE);
   writeFileSync(join(root, 'check.js'), SCRIPT);
-  ({ child: server, url: base } = await startServer(root));
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mnw-chrome-')), {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  b = await session({ root });
+  base = b.url;
 });
 
 after(async () => {
-  await context?.close();
-  server?.kill();
+  await b?.close();
 });
 
 test('threaded build runs on 2 threads (caller + 1 worker) and matches the single-thread build', async () => {
+  const { page } = b;
   await page.goto(base);
   const r = await page.evaluate(() => window.result);
   assert.equal(r.error, undefined, r.error);
