@@ -12,6 +12,7 @@ use crate::ops::softmax;
 use crate::preprocess::{self, Normalization, PixelFormat};
 use crate::quant::SoftmaxU8;
 use crate::weights::{LayerWeights, QuantParams, QuantWeights, Weights};
+use std::borrow::Cow;
 use std::fmt::Debug;
 
 /// The outputs a plan fills after a full run: logits, probabilities, and the output tensor as the model stores it.
@@ -28,8 +29,8 @@ pub trait PlanDomain: Domain + Clone + Debug {
     type Edges: Clone + Debug + Send + Sync;
     /// Whether the domain runs a quantized model's integer arithmetic.
     const QUANTIZED: bool;
-    /// A raw input tensor from its bytes (little-endian for floats).
-    fn decode(raw: &[u8]) -> Result<Vec<Self::Elem>, Error>;
+    /// A raw input tensor from its bytes (little-endian for floats; bytes are borrowed as they are).
+    fn decode(raw: &[u8]) -> Result<Cow<'_, [Self::Elem]>, Error>;
     /// A raw output tensor as bytes.
     fn encode(values: &[Self::Elem]) -> Vec<u8>;
     /// Copies a raw input tensor in, checking it.
@@ -75,11 +76,11 @@ impl PlanDomain for Float {
     type Edges = Normalization;
     const QUANTIZED: bool = false;
 
-    fn decode(raw: &[u8]) -> Result<Vec<f32>, Error> {
+    fn decode(raw: &[u8]) -> Result<Cow<'_, [f32]>, Error> {
         if raw.len() % 4 != 0 {
             return Err(Error::shape(format!("float input has {} bytes, not a multiple of 4", raw.len())));
         }
-        Ok(raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        Ok(Cow::Owned(raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()))
     }
 
     fn encode(values: &[f32]) -> Vec<u8> {
@@ -174,8 +175,8 @@ impl PlanDomain for Uint8 {
     type Edges = QuantEdges;
     const QUANTIZED: bool = true;
 
-    fn decode(raw: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(raw.to_vec())
+    fn decode(raw: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
+        Ok(Cow::Borrowed(raw))
     }
 
     fn encode(values: &[u8]) -> Vec<u8> {
