@@ -40,9 +40,17 @@ fn store(r: &Requantize, start: usize, acc: &[i32], out: &mut [u8]) {
     }
 }
 
-pub fn conv(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
-    let [k, _, cin, cout] = p.filter_shape;
-    let zp = p.requantize.input_zero_point;
+/// The loop nest of a windowed layer: per output pixel and block of output channels, the accumulators
+/// start at the bias, `tap(acc, start, pixel, tap)` adds input pixel `pixel` under kernel tap `tap`
+/// (row-major, padding skipped), and the block is requantized.
+fn windowed(
+    g: &Geometry,
+    p: &QuantLayer,
+    cout: usize,
+    output: &mut [u8],
+    mut tap: impl FnMut(&mut [i32], usize, usize, usize),
+) {
+    let k = p.filter_shape[0];
     let mut acc = [0i32; BLOCK];
     for oy in 0..g.output.h {
         for ox in 0..g.output.w {
@@ -55,12 +63,7 @@ pub fn conv(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
                     let Some(iy) = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h) else { continue };
                     for kx in 0..k {
                         let Some(ix) = source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w) else { continue };
-                        let px = &input[(iy * g.input.w + ix) * cin..][..cin];
-                        let taps = &p.filter[(ky * k + kx) * cin * cout..][..cin * cout];
-                        for (&x, w) in px.iter().zip(taps.chunks_exact(cout)) {
-                            let x = x as i32 - zp;
-                            acc.iter_mut().zip(&w[start..start + n]).for_each(|(a, &w)| *a += x * w as i32);
-                        }
+                        tap(acc, start, iy * g.input.w + ix, ky * k + kx);
                     }
                 }
                 store(&p.requantize, start, acc, &mut out[start..start + n]);
@@ -69,32 +72,34 @@ pub fn conv(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
     }
 }
 
-pub fn depthwise(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
-    let [k, _, c, _] = p.filter_shape;
-    let zp = p.requantize.input_zero_point;
-    let mut acc = [0i32; BLOCK];
-    for oy in 0..g.output.h {
-        for ox in 0..g.output.w {
-            let out = &mut output[(oy * g.output.w + ox) * c..][..c];
-            for start in (0..c).step_by(BLOCK) {
-                let n = BLOCK.min(c - start);
-                let acc = &mut acc[..n];
-                acc.copy_from_slice(&p.bias[start..start + n]);
-                for ky in 0..k {
-                    let Some(iy) = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h) else { continue };
-                    for kx in 0..k {
-                        let Some(ix) = source(ox, kx, g.stride, g.rate, g.pad_left, g.input.w) else { continue };
-                        let px = &input[(iy * g.input.w + ix) * c + start..][..n];
-                        let w = &p.filter[(ky * k + kx) * c + start..][..n];
-                        for ((a, &x), &w) in acc.iter_mut().zip(px).zip(w) {
-                            *a += (x as i32 - zp) * w as i32;
-                        }
-                    }
-                }
-                store(&p.requantize, start, acc, &mut out[start..start + n]);
-            }
-        }
+/// acc[j] += Σ_ci (px[ci] − zp) · w[ci][start + j]: one pixel through a [cin][cout] weight matrix.
+#[inline(always)]
+fn matvec(acc: &mut [i32], start: usize, px: &[u8], zp: i32, w: &[i16], cout: usize) {
+    for (&x, w) in px.iter().zip(w.chunks_exact(cout)) {
+        let x = x as i32 - zp;
+        acc.iter_mut().zip(&w[start..]).for_each(|(a, &w)| *a += x * w as i32);
     }
+}
+
+pub fn conv(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
+    let [_, _, cin, cout] = p.filter_shape;
+    let zp = p.requantize.input_zero_point;
+    windowed(g, p, cout, output, |acc, start, pixel, tap| {
+        let taps = &p.filter[tap * cin * cout..][..cin * cout];
+        matvec(acc, start, &input[pixel * cin..][..cin], zp, taps, cout);
+    });
+}
+
+pub fn depthwise(g: &Geometry, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
+    let [_, _, c, _] = p.filter_shape;
+    let zp = p.requantize.input_zero_point;
+    windowed(g, p, c, output, |acc, start, pixel, tap| {
+        let px = &input[pixel * c + start..][..acc.len()];
+        let w = &p.filter[tap * c + start..][..acc.len()];
+        for ((a, &x), &w) in acc.iter_mut().zip(px).zip(w) {
+            *a += (x as i32 - zp) * w as i32;
+        }
+    });
 }
 
 pub fn pointwise(pixels: usize, p: &QuantLayer, input: &[u8], output: &mut [u8]) {
@@ -106,10 +111,7 @@ pub fn pointwise(pixels: usize, p: &QuantLayer, input: &[u8], output: &mut [u8])
             let n = BLOCK.min(cout - start);
             let acc = &mut acc[..n];
             acc.copy_from_slice(&p.bias[start..start + n]);
-            for (&x, w) in px.iter().zip(p.filter.chunks_exact(cout)) {
-                let x = x as i32 - zp;
-                acc.iter_mut().zip(&w[start..start + n]).for_each(|(a, &w)| *a += x * w as i32);
-            }
+            matvec(acc, start, px, zp, &p.filter, cout);
             store(&p.requantize, start, acc, &mut out[start..start + n]);
         }
     }

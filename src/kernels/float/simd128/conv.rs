@@ -3,7 +3,7 @@
 //! nine taps through pointers, with taps on padding pointing at a zero pixel. Other kernel sizes take
 //! the scalar path.
 
-use super::tile::Tile;
+use super::tile::gemm;
 use super::{check_blocked, taps, window_rows, Bounds, K, TAPS};
 use crate::kernels::float::pack::BLOCK;
 use crate::kernels::float::{scalar, Clamp, PackedConv};
@@ -40,10 +40,10 @@ pub fn conv(g: &Geometry, p: &PackedConv, input: &[f32], output: &mut [f32], cla
                 unsafe {
                     let c = out.as_mut_ptr().add(b * BLOCK);
                     match n {
-                        4 => tile::<4>(&taps, cin, block.as_ptr(), c, cout, nc, bounds),
-                        3 => tile::<3>(&taps, cin, block.as_ptr(), c, cout, nc, bounds),
-                        2 => tile::<2>(&taps, cin, block.as_ptr(), c, cout, nc, bounds),
-                        _ => tile::<1>(&taps, cin, block.as_ptr(), c, cout, nc, bounds),
+                        4 => gemm::<4, TAPS>(first(&taps), cin, block.as_ptr(), c, cout, nc, bounds),
+                        3 => gemm::<3, TAPS>(first(&taps), cin, block.as_ptr(), c, cout, nc, bounds),
+                        2 => gemm::<2, TAPS>(first(&taps), cin, block.as_ptr(), c, cout, nc, bounds),
+                        _ => gemm::<1, TAPS>(first(&taps), cin, block.as_ptr(), c, cout, nc, bounds),
                     }
                 }
             }
@@ -52,28 +52,7 @@ pub fn conv(g: &Geometry, p: &PackedConv, input: &[f32], output: &mut [f32], cla
     }
 }
 
-/// out[r][..nc] = clamp(bias + Σ_tap Σ_ci taps[r][tap][ci]·w[tap][ci]) for R output pixels.
-///
-/// # Safety
-/// `taps[t][r]` (r < R) must point at `cin` readable floats, `w` at one packed
-/// block ((9·cin + 1)·8 floats), `c` writable for R rows of `nc` floats `cout` apart.
-#[inline(always)]
-unsafe fn tile<const R: usize>(
-    taps: &[[*const f32; MR]; TAPS],
-    cin: usize,
-    w: *const f32,
-    c: *mut f32,
-    cout: usize,
-    nc: usize,
-    bounds: Bounds,
-) {
-    // SAFETY: tap t's rows are block rows 1 + t·cin .. 1 + (t + 1)·cin, inside the block.
-    unsafe {
-        let mut t = Tile::<R>::new(w);
-        let mut rows = w.add(BLOCK);
-        for tap in taps {
-            rows = t.madd_rows(core::array::from_fn(|r| tap[r]), cin, rows);
-        }
-        t.store(core::array::from_fn(|r| c.add(r * cout)), nc, bounds);
-    }
+/// The first R pixels of each tap.
+fn first<const R: usize>(taps: &[[*const f32; MR]; TAPS]) -> [[*const f32; R]; TAPS] {
+    core::array::from_fn(|t| core::array::from_fn(|r| taps[t][r]))
 }

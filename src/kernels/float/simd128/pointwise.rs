@@ -1,12 +1,12 @@
 //! 1x1 convolution as a GEMM: [pixels x cin] · [cin x cout] over weights packed in blocks of 8 output
 //! channels with the biases first (see [`Blocked`](crate::kernels::float::pack::Blocked)).
 //!
-//! The microkernel ([`Tile`]) is XNNPACK's x86 wasm shape: 4 pixels x 8 channels in eight f32x4
-//! accumulators. Measured in Chromium here, 5x8 runs no faster (with `-pre-RA-sched=source`; without
+//! The microkernel ([`gemm`](super::tile::gemm)) is XNNPACK's x86 wasm shape: 4 pixels x 8 channels
+//! in eight f32x4 accumulators. Measured in Chromium here, 5x8 runs no faster (with `-pre-RA-sched=source`; without
 //! it taller tiles spill), and loading 4 inputs per row with lane shuffles ("splat") is ~20% slower
 //! than broadcasting from memory: the shuffles compete with the multiplies and adds for ports.
 
-use super::tile::Tile;
+use super::tile::gemm;
 use super::{check_blocked, Bounds};
 use crate::kernels::float::pack::BLOCK;
 use crate::kernels::float::{Clamp, PackedPointwise};
@@ -41,11 +41,11 @@ pub fn pointwise(pixels: usize, p: &PackedPointwise, input: &[f32], output: &mut
                     let a = input.as_ptr().add(px * cin);
                     let c = output.as_mut_ptr().add(px * cout + b * BLOCK);
                     match rows {
-                        5 => tile::<5>(a, cin, block.as_ptr(), c, cout, nc, bounds),
-                        4 => tile::<4>(a, cin, block.as_ptr(), c, cout, nc, bounds),
-                        3 => tile::<3>(a, cin, block.as_ptr(), c, cout, nc, bounds),
-                        2 => tile::<2>(a, cin, block.as_ptr(), c, cout, nc, bounds),
-                        _ => tile::<1>(a, cin, block.as_ptr(), c, cout, nc, bounds),
+                        5 => gemm::<5, 1>([row_ptrs(a, cin)], cin, block.as_ptr(), c, cout, nc, bounds),
+                        4 => gemm::<4, 1>([row_ptrs(a, cin)], cin, block.as_ptr(), c, cout, nc, bounds),
+                        3 => gemm::<3, 1>([row_ptrs(a, cin)], cin, block.as_ptr(), c, cout, nc, bounds),
+                        2 => gemm::<2, 1>([row_ptrs(a, cin)], cin, block.as_ptr(), c, cout, nc, bounds),
+                        _ => gemm::<1, 1>([row_ptrs(a, cin)], cin, block.as_ptr(), c, cout, nc, bounds),
                     }
                 }
                 px += rows;
@@ -65,25 +65,7 @@ fn tile_rows(left: usize) -> usize {
     }
 }
 
-/// out[r][..nc] = clamp(bias + Σ_k a[r][k]·w[k]) for R pixels.
-///
-/// # Safety
-/// `a` must be readable for R rows of `cin` floats `cin` apart, `w` for one packed block
-/// ((cin + 1)·8 floats), `c` writable for R rows of `nc` floats `cout` apart.
-#[inline(always)]
-unsafe fn tile<const R: usize>(
-    a: *const f32,
-    cin: usize,
-    w: *const f32,
-    c: *mut f32,
-    cout: usize,
-    nc: usize,
-    bounds: Bounds,
-) {
-    // SAFETY: row r < R starts at a + r·cin / c + r·cout, inside the ranges the caller promised.
-    unsafe {
-        let mut t = Tile::<R>::new(w);
-        t.madd_rows(core::array::from_fn(|r| a.add(r * cin)), cin, w.add(BLOCK));
-        t.store(core::array::from_fn(|r| c.add(r * cout)), nc, bounds);
-    }
+/// Pointers to R rows of `cin` floats from `a`.
+fn row_ptrs<const R: usize>(a: *const f32, cin: usize) -> [*const f32; R] {
+    core::array::from_fn(|r| a.wrapping_add(r * cin))
 }

@@ -6,7 +6,7 @@ use super::{madd, store8, Bounds};
 use crate::kernels::float::pack::BLOCK;
 use core::arch::wasm32::*;
 
-pub(super) struct Tile<const R: usize> {
+struct Tile<const R: usize> {
     lo: [v128; R],
     hi: [v128; R],
 }
@@ -17,7 +17,7 @@ impl<const R: usize> Tile<R> {
     /// # Safety
     /// `block` must be readable for 8 floats.
     #[inline(always)]
-    pub(super) unsafe fn new(block: *const f32) -> Self {
+    unsafe fn new(block: *const f32) -> Self {
         // SAFETY: the caller's promise.
         unsafe { Tile { lo: [v128_load(block.cast()); R], hi: [v128_load(block.add(4).cast()); R] } }
     }
@@ -27,7 +27,7 @@ impl<const R: usize> Tile<R> {
     /// # Safety
     /// Each `a[r]` must be readable for `k` floats and `w` for `k`·8.
     #[inline(always)]
-    pub(super) unsafe fn madd_rows(&mut self, a: [*const f32; R], k: usize, w: *const f32) -> *const f32 {
+    unsafe fn madd_rows(&mut self, a: [*const f32; R], k: usize, w: *const f32) -> *const f32 {
         let (mut a, mut w) = (a, w);
         // SAFETY: `i < k` bounds every offset as the caller promised.
         unsafe {
@@ -50,10 +50,39 @@ impl<const R: usize> Tile<R> {
     /// # Safety
     /// Each `c[r]` must be writable for `nc` floats.
     #[inline(always)]
-    pub(super) unsafe fn store(&self, c: [*mut f32; R], nc: usize, bounds: Bounds) {
+    unsafe fn store(&self, c: [*mut f32; R], nc: usize, bounds: Bounds) {
         for ((c, lo), hi) in c.into_iter().zip(self.lo).zip(self.hi) {
             // SAFETY: the caller's promise.
             unsafe { store8(c, bounds.apply(lo), bounds.apply(hi), nc) };
         }
+    }
+}
+
+/// out[r][..nc] = clamp(bias + Σ_s Σ_{i<k} a[s][r][i]·w_s[i]) for R rows: S segments of k inputs per
+/// row (the stem's nine taps, the pointwise's one pixel) against one packed block, whose weight rows
+/// follow its biases in segment order. Row r is stored at c + r·cout.
+///
+/// # Safety
+/// Each `a[s][r]` must be readable for `k` floats, `block` for (S·k + 1)·8 floats, and `c` writable
+/// for R rows of `nc` (≤ 8) floats `cout` apart.
+#[inline(always)]
+pub(super) unsafe fn gemm<const R: usize, const S: usize>(
+    a: [[*const f32; R]; S],
+    k: usize,
+    block: *const f32,
+    c: *mut f32,
+    cout: usize,
+    nc: usize,
+    bounds: Bounds,
+) {
+    // SAFETY: segment s reads block rows 1 + s·k .. 1 + (s + 1)·k, inside the block; the rest is the
+    // caller's promise.
+    unsafe {
+        let mut t = Tile::<R>::new(block);
+        let mut w = block.add(BLOCK);
+        for rows in a {
+            w = t.madd_rows(rows, k, w);
+        }
+        t.store(core::array::from_fn(|r| c.add(r * cout)), nc, bounds);
     }
 }
