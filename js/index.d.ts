@@ -84,6 +84,10 @@ export interface Layer {
   rate: number;
   input: [number, number, number];
   output: [number, number, number];
+  /** Whether batch norm + ReLU6 follow (every conv but the logits). */
+  relu6: boolean;
+  /** The separable block (1–13) a depthwise or pointwise layer belongs to; absent for the others. */
+  block?: number;
   params: number;
   macs: number;
 }

@@ -13,6 +13,13 @@ use serde::Serialize;
 use std::any::Any;
 use std::fmt::Debug;
 
+/// What a profiled run starts from.
+enum Input<'a> {
+    Pixels(&'a [u8], PixelFormat),
+    /// The raw input tensor, as [`Classifier::run_raw`] takes it.
+    Raw(&'a [u8]),
+}
+
 /// What the classifier asks of a plan, whatever its number domain: one generic implementation for every
 /// [`Plan`], so no caller matches on the domain.
 trait Run: Debug + Send + Sync {
@@ -25,14 +32,7 @@ trait Run: Debug + Send + Sync {
     fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error>;
     fn run_raw(&mut self, raw: &[u8]) -> Result<Vec<u8>, Error>;
     fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error>;
-    fn profile_pixels(
-        &mut self,
-        pixels: &[u8],
-        f: PixelFormat,
-        now: &dyn Fn() -> f64,
-        t: &mut [f64],
-    ) -> Result<(), Error>;
-    fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error>;
+    fn profile(&mut self, input: Input<'_>, now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error>;
     fn last_probabilities(&self) -> &[f32];
     fn last_logits(&self) -> &[f32];
     fn as_any_mut(&mut self) -> &mut dyn Any;
@@ -78,19 +78,11 @@ impl<D: PlanDomain> Run for Plan<D> {
         Plan::embedding_pixels(self, pixels, format)
     }
 
-    fn profile_pixels(
-        &mut self,
-        pixels: &[u8],
-        f: PixelFormat,
-        now: &dyn Fn() -> f64,
-        t: &mut [f64],
-    ) -> Result<(), Error> {
-        Plan::profile_pixels(self, pixels, f, now, t).map(|_| ())
-    }
-
-    fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error> {
-        let input = D::decode(raw)?;
-        self.profile(&input, now, times).map(|_| ())
+    fn profile(&mut self, input: Input<'_>, now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error> {
+        match input {
+            Input::Pixels(pixels, format) => Plan::profile_pixels(self, pixels, format, now, times).map(drop),
+            Input::Raw(raw) => Plan::profile(self, &D::decode(raw)?, now, times).map(drop),
+        }
     }
 
     fn last_probabilities(&self) -> &[f32] {
@@ -236,7 +228,7 @@ impl Classifier {
         now: &dyn Fn() -> f64,
     ) -> Result<Vec<f64>, Error> {
         let mut times = vec![0.0; crate::inspect::layer_costs(self.config()).len()];
-        self.plan.profile_pixels(pixels, format, now, &mut times)?;
+        self.plan.profile(Input::Pixels(pixels, format), now, &mut times)?;
         Ok(times)
     }
 
@@ -244,7 +236,7 @@ impl Classifier {
     pub fn profile_raw(&mut self, raw: &[u8], now: &dyn Fn() -> f64) -> Result<Vec<LayerTime>, Error> {
         let names = self.plan.layer_names();
         let mut times = vec![0.0; names.len()];
-        self.plan.profile_raw(raw, now, &mut times)?;
+        self.plan.profile(Input::Raw(raw), now, &mut times)?;
         Ok(names.into_iter().zip(times).map(|(name, ms)| LayerTime { name, ms }).collect())
     }
 

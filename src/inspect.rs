@@ -9,18 +9,22 @@ pub const CONVENTION: &str = "MACs = multiply-adds of the conv, depthwise, point
 (one per weight per output position); params = those weights only (no biases, no batch-norm); \
 the average pool and softmax cost nothing here.";
 
-/// One row of the inspector table.
+/// One row of the inspector table: the layer as [`crate::arch`] describes it, and what it costs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerCost {
-    pub name: String,
-    pub op: OpKind,
-    pub kernel: [usize; 2],
-    pub stride: usize,
-    pub rate: usize,
-    pub input: Hwc,
-    pub output: Hwc,
+    #[serde(flatten)]
+    pub layer: LayerSpec,
     pub params: u64,
     pub macs: u64,
+}
+
+/// A cost row reads as the layer it costs (`row.name`, `row.output`).
+impl std::ops::Deref for LayerCost {
+    type Target = LayerSpec;
+
+    fn deref(&self) -> &LayerSpec {
+        &self.layer
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -82,20 +86,7 @@ pub fn macs(l: &LayerSpec) -> u64 {
 }
 
 pub fn layer_costs(cfg: &Config) -> Vec<LayerCost> {
-    cfg.layers()
-        .iter()
-        .map(|l| LayerCost {
-            name: l.name.clone(),
-            op: l.op,
-            kernel: l.kernel,
-            stride: l.stride,
-            rate: l.rate,
-            input: l.input,
-            output: l.output,
-            params: params(l),
-            macs: macs(l),
-        })
-        .collect()
+    cfg.layers().iter().map(|l| LayerCost { params: params(l), macs: macs(l), layer: l.clone() }).collect()
 }
 
 pub fn totals(layers: &[LayerCost]) -> Totals {
@@ -115,7 +106,7 @@ pub fn shares(layers: &[LayerCost]) -> Vec<Share> {
     OpKind::ALL
         .iter()
         .map(|&op| {
-            let of_op: Vec<LayerCost> = layers.iter().filter(|l| l.op == op).cloned().collect();
+            let of_op: Vec<LayerCost> = layers.iter().filter(|l| l.layer.op == op).cloned().collect();
             let t = totals(&of_op);
             Share {
                 op,
@@ -151,13 +142,13 @@ pub fn separable_savings(layers: &[LayerCost]) -> Vec<SeparableSaving> {
     let mut rows = Vec::new();
     for pair in layers.windows(2) {
         let (dw, pw) = (&pair[0], &pair[1]);
-        if dw.op != OpKind::Depthwise || pw.op != OpKind::Pointwise {
+        if dw.layer.op != OpKind::Depthwise || pw.layer.op != OpKind::Pointwise {
             continue;
         }
-        let block = dw.name.trim_end_matches("_depthwise").to_string();
+        let block = dw.layer.name.trim_end_matches("_depthwise").to_string();
         let sep = Totals { params: dw.params + pw.params, macs: dw.macs + pw.macs };
-        let std = standard_conv_cost(dw.input, pw.output);
-        rows.push(saving(block, dw.input.c, pw.output.c, sep, std));
+        let std = standard_conv_cost(dw.layer.input, pw.layer.output);
+        rows.push(saving(block, dw.layer.input.c, pw.layer.output.c, sep, std));
     }
     let sum = |f: fn(&SeparableSaving) -> Totals| {
         rows.iter().map(f).fold(Totals::default(), |a, b| Totals { params: a.params + b.params, macs: a.macs + b.macs })

@@ -18,11 +18,6 @@ use bands::Unit;
 pub use domain::{NetworkWeights, Outputs, PlanDomain, QuantEdges};
 pub use kernels::{Float, Uint8};
 
-/// A float plan (the default).
-pub type FloatPlan = Plan<Float>;
-/// A quantized (uint8 / int8) plan.
-pub type QuantizedPlan = Plan<Uint8>;
-
 /// One layer: its spec, its weights as kept, how they are packed for the family in use, and its work in units
 /// threads can share (one unit: the whole layer).
 #[derive(Debug)]
