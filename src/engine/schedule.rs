@@ -380,16 +380,18 @@ mod tests {
     #[cfg(feature = "threads")]
     #[test]
     fn a_region_runs_on_the_caller_and_a_worker() {
+        // Other tests may hold the region for a moment: wait up to 5 s for it.
+        let enter = || {
+            (0..1000).find_map(|_| {
+                let r = region::enter(2);
+                if r.is_none() {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                r
+            })
+        };
         let net = Chain::new(&[2; 6]);
-        // Other tests may hold the region for a moment.
-        let region = (0..1000).find_map(|_| {
-            let r = region::enter(2);
-            if r.is_none() {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            r
-        });
-        let region = region.expect("the region stays busy (or there is no pool)");
+        let region = enter().expect("the region stays busy (or there is no pool)");
         let first: Vec<f64> = (0..LEN).map(|j| j as f64).collect();
         let (mut ping, mut pong) = (vec![0.0; LEN], vec![0.0; LEN]);
         let mut times = [0.0; 6];
@@ -399,6 +401,6 @@ mod tests {
         let seen = net.threads_seen.lock().unwrap();
         assert!(seen.contains(&std::thread::current().id()) && seen.len() == 2, "{seen:?}");
         assert!(times.iter().all(|&t| t > 0.0), "{times:?}");
-        assert!(region::enter(2).is_some(), "the region is free again");
+        assert!(enter().is_some(), "the region is free again");
     }
 }
