@@ -1,26 +1,27 @@
 //! The SIMD128 integer kernels in Chromium (`wasm-pack test --headless --chrome`): each against its scalar twin on
-//! random shapes and quantizations (results must be equal: integer arithmetic), the vector requantization against
+//! random shapes and quantizations through the shared tester (tests/common/kernel_tester.rs; results must be
+//! equal: integer arithmetic), the vector requantization against
 //! `QuantizedMultiplier::apply`, the official 0.25 model layer by layer, and inference without allocation.
 #![cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 
-use mobilenet_wasm::arch::Hwc;
+use kernel_tester::uint8::{layer, Reference, Tester};
+use kernel_tester::{sweep_conv, sweep_depthwise, sweep_pointwise, sweep_pool};
 use mobilenet_wasm::engine::Uint8;
-use mobilenet_wasm::kernels::uint8::{lanes, simd128, Uint8Layer};
-use mobilenet_wasm::kernels::{self, Family, Geometry, Work};
-use mobilenet_wasm::ops::padding::{axis_window, Padding};
+use mobilenet_wasm::kernels::uint8::{lanes, simd128};
+use mobilenet_wasm::kernels::{self, Family};
 use mobilenet_wasm::quant::Requantize;
 use mobilenet_wasm::quant::{quantize_multiplier, QuantizedMultiplier};
 use mobilenet_wasm::rng::Rng;
 use mobilenet_wasm::tflite::import::Precision;
-use mobilenet_wasm::weights::QuantLayer;
 use mobilenet_wasm::Classifier;
-use std::sync::Arc;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "common/counting.rs"]
 mod counting;
+#[path = "common/kernel_tester.rs"]
+mod kernel_tester;
 use counting::{allocations, Counting};
 
 #[global_allocator]
@@ -32,95 +33,9 @@ fn family(name: &str) -> &'static Family<Uint8> {
     kernels::named::<Uint8>(name).expect("this build has the family")
 }
 
-fn filter(filter_shape: [usize; 4], filter: Vec<i16>, bias: Vec<i32>, requantize: Requantize) -> QuantLayer {
-    QuantLayer { filter_shape, filter, bias, requantize }
-}
-
-fn byte(rng: &mut Rng) -> u8 {
-    rng.range(0, 255) as u8
-}
-
-fn bytes(rng: &mut Rng, n: usize) -> Vec<u8> {
-    (0..n).map(|_| byte(rng)).collect()
-}
-
-/// Centered weights w − w_zp of uint8 weights: anywhere in [−255, 255].
-fn weights(rng: &mut Rng, n: usize) -> Vec<i16> {
-    let zp = rng.range(0, 255) as i16;
-    (0..n).map(|_| rng.range(0, 255) as i16 - zp).collect()
-}
-
-fn biases(rng: &mut Rng, n: usize) -> Vec<i32> {
-    (0..n).map(|_| rng.range(0, 1 << 21) as i32 - (1 << 20)).collect()
-}
-
-/// A multiplier as a conv layer could have one: small reals (large negative shifts), reals above 1 (shift > 0),
-/// now and then a raw shift far below −31 and a zero.
-fn multiplier(rng: &mut Rng) -> QuantizedMultiplier {
-    match rng.range(0, 19) {
-        0 => QuantizedMultiplier {
-            multiplier: rng.range(1 << 30, (1 << 31) - 1) as i32,
-            shift: -(rng.range(31, 40) as i32),
-        },
-        1 => QuantizedMultiplier::ZERO,
-        _ => quantize_multiplier(f64::from(rng.uniform(0.5, 1.0)) * 2f64.powi(rng.range(0, 30) as i32 - 26)),
-    }
-}
-
-/// Per-tensor (one multiplier repeated, the official models) or per-channel, random zero points and clamp.
-fn requantize(rng: &mut Rng, channels: usize) -> Requantize {
-    let multipliers = if rng.range(0, 1) == 0 {
-        vec![multiplier(rng); channels]
-    } else {
-        (0..channels).map(|_| multiplier(rng)).collect()
-    };
-    let (a, b) = (byte(rng) as i32, byte(rng) as i32);
-    let (min, max) = if rng.range(0, 2) == 0 { (0, 255) } else { (a.min(b), a.max(b)) };
-    Requantize { multipliers, input_zero_point: byte(rng) as i32, output_zero_point: byte(rng) as i32, min, max }
-}
-
-/// SAME geometry, or (every other time) arbitrary output size and padding: kernels must take any geometry.
-fn geometry(rng: &mut Rng, input: Hwc, cout: usize, kernel: usize) -> Geometry {
-    let (stride, rate) = (rng.range(1, 2), [1, 2, 4][rng.range(0, 2)]);
-    let wy = axis_window(input.h, kernel, stride, rate, Padding::Same).unwrap();
-    let wx = axis_window(input.w, kernel, stride, rate, Padding::Same).unwrap();
-    let same = Geometry {
-        input,
-        output: Hwc { h: wy.output, w: wx.output, c: cout },
-        kernel,
-        stride,
-        rate,
-        pad_top: wy.pad_before,
-        pad_left: wx.pad_before,
-    };
-    if rng.range(0, 1) == 0 {
-        return same;
-    }
-    let output = Hwc { h: rng.range(1, 9), w: rng.range(1, 9), c: cout };
-    Geometry { output, pad_top: rng.range(0, 4), pad_left: rng.range(0, 4), ..same }
-}
-
-fn map(rng: &mut Rng) -> Hwc {
-    let (h, w) = match rng.range(0, 5) {
-        0 => (1, 1),
-        1 => (1, rng.range(2, 17)),
-        2 => (rng.range(2, 17), 1),
-        _ => (rng.range(2, 13), rng.range(2, 13)),
-    };
-    Hwc { h, w, c: 0 }
-}
-
-/// Packs `layer` for both families and runs each into an output filled with a sentinel; they must be equal byte
-/// for byte.
-fn same_bytes(what: &str, layer: Uint8Layer, work: Work, input: &[u8], len: usize) {
-    let layer = Arc::new(layer);
-    let run = |name: &str, out: &mut [u8]| (family(name).pack)(&layer).unwrap().run(work, input, out);
-    let mut want = vec![0xA5; len];
-    let mut got = vec![0xA5; len];
-    run("scalar-u8", &mut want);
-    run(SIMD, &mut got);
-    let first = got.iter().zip(&want).position(|(a, b)| a != b);
-    assert_eq!(first, None, "{what}: first difference at {first:?}");
+/// The SIMD family, held byte for byte to its scalar twin.
+fn tester() -> Tester {
+    Tester { family: family(SIMD), reference: Reference::Twin(family("scalar-u8")) }
 }
 
 #[wasm_bindgen_test]
@@ -132,61 +47,22 @@ fn simd_is_the_best_set_and_listed() {
 
 #[wasm_bindgen_test]
 fn pointwise_equals_scalar_on_random_shapes() {
-    let mut rng = Rng::new(1);
-    for case in 0..400 {
-        let (pixels, cin, cout) = (rng.range(1, 21), rng.range(1, 70), rng.range(1, 41));
-        let (cin, cout) = if case % 50 == 0 { (rng.range(200, 1100), rng.range(1, 20)) } else { (cin, cout) };
-        let r = requantize(&mut rng, cout);
-        let what = format!("pointwise {pixels} px {cin}→{cout} {r:?}");
-        let p = filter([1, 1, cin, cout], weights(&mut rng, cin * cout), biases(&mut rng, cout), r);
-        let input = bytes(&mut rng, pixels * cin);
-        same_bytes(&what, Uint8Layer::Pointwise(p), Work::Pixels(pixels), &input, pixels * cout);
-    }
-}
-
-#[wasm_bindgen_test]
-fn logits_layer_equals_scalar() {
-    let mut rng = Rng::new(2);
-    let (cin, cout) = (1024, 1001);
-    let r = requantize(&mut rng, cout);
-    let p = filter([1, 1, cin, cout], weights(&mut rng, cin * cout), biases(&mut rng, cout), r);
-    let input = bytes(&mut rng, cin);
-    same_bytes("logits", Uint8Layer::Pointwise(p), Work::Pixels(1), &input, cout);
+    sweep_pointwise(&tester(), 1);
 }
 
 #[wasm_bindgen_test]
 fn depthwise_equals_scalar_on_random_shapes() {
-    let mut rng = Rng::new(3);
-    for case in 0..400 {
-        let kernel = if case % 8 == 7 { [1, 2, 4, 5][rng.range(0, 3)] } else { 3 };
-        let input = Hwc { c: rng.range(1, 40), ..map(&mut rng) };
-        let g = geometry(&mut rng, input, input.c, kernel);
-        let r = requantize(&mut rng, input.c);
-        let what = format!("depthwise {g:?} {r:?}");
-        let taps = kernel * kernel * input.c;
-        let p = filter([kernel, kernel, input.c, 1], weights(&mut rng, taps), biases(&mut rng, input.c), r);
-        let x = bytes(&mut rng, input.len());
-        same_bytes(&what, Uint8Layer::Depthwise(p), Work::Window(g), &x, g.output.len());
-    }
+    sweep_depthwise(&tester(), 3);
 }
 
 #[wasm_bindgen_test]
 fn conv_equals_scalar_on_random_shapes() {
-    let mut rng = Rng::new(4);
-    for case in 0..300 {
-        let kernel = if case % 6 == 5 { [1, 2, 5][rng.range(0, 2)] } else { 3 };
-        let input = Hwc { c: rng.range(1, 4), ..map(&mut rng) };
-        // Now and then a patch too large for the SIMD gather: the scalar fallback.
-        let input = if case % 50 == 0 { Hwc { c: 20, ..input } } else { input };
-        let cout = rng.range(1, 41);
-        let g = geometry(&mut rng, input, cout, kernel);
-        let r = requantize(&mut rng, cout);
-        let what = format!("conv {g:?} {r:?}");
-        let n = kernel * kernel * input.c * cout;
-        let p = filter([kernel, kernel, input.c, cout], weights(&mut rng, n), biases(&mut rng, cout), r);
-        let x = bytes(&mut rng, input.len());
-        same_bytes(&what, Uint8Layer::Conv(p), Work::Window(g), &x, g.output.len());
-    }
+    sweep_conv(&tester(), 4);
+}
+
+#[wasm_bindgen_test]
+fn pool_equals_scalar() {
+    sweep_pool(&tester(), 6);
 }
 
 /// Accumulators at the edges of i32 and of both roundings, and random ones at every magnitude.
@@ -229,7 +105,7 @@ fn multipliers(rng: &mut Rng) -> Vec<QuantizedMultiplier> {
 fn lanes_of(multipliers: Vec<QuantizedMultiplier>) -> lanes::RequantLanes {
     let n = multipliers.len();
     let r = Requantize { multipliers, input_zero_point: 0, output_zero_point: 0, min: 0, max: 255 };
-    lanes::PointwiseQLanes::from_layer(&filter([1, 1, 1, n], vec![0; n], vec![0; n], r)).unwrap().requant
+    lanes::PointwiseQLanes::from_layer(&layer([1, 1, 1, n], vec![0; n], vec![0; n], r)).unwrap().requant
 }
 
 /// The vector requantization equals `QuantizedMultiplier::apply` on every lane: four different multipliers per
