@@ -223,3 +223,25 @@ fn bad_models_exit_3_and_bad_inputs_exit_2() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A configuration whose plan would exceed the memory budget is refused before anything is allocated: it
+/// once aborted with "memory allocation of 4294967296 bytes failed" (α 4 at 4096) or reached 3 GB (α 16).
+#[test]
+fn configurations_over_the_memory_budget_exit_2_before_allocating() {
+    let out_dir = std::env::temp_dir().join(format!("mobilenet-cli-budget-{}", std::process::id()));
+    for args in [
+        &["run", "--alpha", "4", "--resolution", "4096"][..],
+        &["run", "--alpha", "16", "--resolution", "224"],
+        &["bench", "--alpha", "4", "--resolution", "4096", "--runs", "1"],
+        &["export-weights", "--alpha", "16", "--resolution", "224", "--out", out_dir.to_str().unwrap()],
+    ] {
+        let start = std::time::Instant::now();
+        let (code, out, err) = mobilenet(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("memory budget of 1024 MiB"), "{args:?}: {err}");
+        assert!(start.elapsed().as_secs() < 10, "{args:?} took {:?}", start.elapsed());
+    }
+    assert!(!out_dir.exists());
+}

@@ -141,3 +141,36 @@ fn kernel_families_switch_and_profile_in_the_browser() {
     assert!(times.iter().all(|t| t.is_finite() && *t >= 0.0));
     assert!(m.profile_float(&[0.0; 3]).is_err());
 }
+
+fn kind(result: Result<impl Sized, JsValue>) -> String {
+    match result {
+        Ok(_) => "ok".into(),
+        Err(e) => get(&e, &["kind"]).as_string().unwrap_or_else(|| format!("no kind: {e:?}")),
+    }
+}
+
+/// A configuration whose plan would not fit the memory budget is a typed error before anything is
+/// allocated (α 4 at 4096 pixels once grew the memory to 558 MB, then trapped).
+#[wasm_bindgen_test]
+fn configurations_over_the_memory_budget_are_refused() {
+    assert_eq!(kind(web::Model::seeded(4.0, 4096, 1, None)), "config");
+    assert_eq!(kind(web::Model::seeded(16.0, 224, 1, None)), "config");
+    assert_eq!(kind(web::Model::seeded(0.25, 128, 1, None)), "ok");
+}
+
+/// Labels are a labels file's text or an array of strings; any other JS value is a typed error, not a trap
+/// in the glue (a number passed where the glue expected a string read memory out of bounds).
+#[wasm_bindgen_test]
+fn labels_of_the_wrong_type_are_refused() {
+    let mut m = web::Model::seeded(0.25, 64, 1, Some(3)).unwrap_or_else(|_| panic!("seeded"));
+    assert_eq!(kind(m.set_labels(JsValue::from_str("a\nb\nc\n"))), "ok");
+    let names = js_sys::Array::of3(&"x".into(), &"y".into(), &"z".into());
+    assert_eq!(kind(m.set_labels(names.into())), "ok");
+    let object = js_sys::Object::new().into();
+    let mixed = js_sys::Array::of3(&"x".into(), &5.into(), &"z".into()).into();
+    for wrong in [JsValue::from(5), JsValue::TRUE, object, JsValue::from(f64::NAN), JsValue::NULL, mixed] {
+        assert_eq!(kind(m.set_labels(wrong)), "config");
+    }
+    assert_eq!(kind(m.set_labels(JsValue::from_str("a\nb"))), "shape", "two labels for three classes");
+    assert!(m.has_labels());
+}

@@ -12,6 +12,7 @@ use crate::weights::{QuantParams, Weights};
 use std::sync::Arc;
 
 pub mod bands;
+pub mod budget;
 pub mod domain;
 mod schedule;
 use bands::Unit;
@@ -88,6 +89,7 @@ pub struct Plan<D: PlanDomain = Float> {
 impl<D: PlanDomain> Plan<D> {
     /// A plan from `&Weights` (float) or `QuantWeights` (quantized, taken so that they are kept once).
     pub fn new(config: Config, weights: impl NetworkWeights<Domain = D>) -> Result<Plan<D>, Error> {
+        budget::check(&config, std::mem::size_of::<D::Elem>())?;
         let specs = config.layers();
         let (kept, edges) = weights.prepare(&config, &specs)?;
         let family = kernels::best::<D>();
@@ -102,9 +104,9 @@ impl<D: PlanDomain> Plan<D> {
             layers,
             family,
             edges,
-            ping: vec![D::Elem::default(); largest],
-            pong: vec![D::Elem::default(); largest],
-            input: vec![D::Elem::default(); input_len],
+            ping: budget::buffer(largest)?,
+            pong: budget::buffer(largest)?,
+            input: budget::buffer(input_len)?,
             outputs: Outputs {
                 logits: vec![0.0; classes],
                 probabilities: vec![0.0; classes],
@@ -265,6 +267,7 @@ impl<D: PlanDomain> Plan<D> {
 impl Plan<Float> {
     /// A plan with deterministic seeded weights (see [`Weights::seeded`]).
     pub fn seeded(config: Config, seed: u64) -> Result<Plan<Float>, Error> {
+        budget::check(&config, std::mem::size_of::<f32>())?; // before the weights are made
         Plan::new(config, &Weights::seeded(&config, seed))
     }
 

@@ -213,6 +213,7 @@ pub fn export_weights(args: &[String]) -> Result<String, CliError> {
     let flags = Flags::parse(args, &["alpha", "resolution", "classes", "output-stride", "seed", "out"], &[], false)?;
     let out = Path::new(flags.get("out").ok_or_else(|| CliError::usage("export-weights needs --out DIR"))?);
     let cfg = flags.config()?;
+    mobilenet_wasm::engine::budget::check(&cfg, std::mem::size_of::<f32>())?;
     let weights = Weights::seeded(&cfg, flags.number("seed", 1)?);
     let (manifest, blob) = mobilenet_wasm::export::folded_weights(&cfg, &weights)?;
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| CliError::usage(e.to_string()))?;
