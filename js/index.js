@@ -22,7 +22,7 @@ export async function load(options = {}) {
     packageUrl, warmup = true, signal } = options;
   const settled = await Promise.allSettled([
     modelFiles(modelUrl, modelBytes, onProgress, signal),
-    labelsUrl === undefined ? labels : fetchText(labelsUrl, signal),
+    labelsUrl === undefined ? labelLines(labels, { required: false }) : fetchText(labelsUrl, signal),
     startEngine({ threads, worker, wasm, packageUrl }),
   ]);
   const failed = settled.find((s) => s.status === 'rejected');
@@ -32,7 +32,7 @@ export async function load(options = {}) {
     throw failed.reason;
   }
   try {
-    const info = await engine.call('open', files, { float, labels: labelLines(labelText) });
+    const info = await engine.call('open', files, { float, labels: labelLines(labelText, { required: false }) });
     const model = new MobileNet(engine, info);
     // The first run pays for compiling the hot code paths; pay it here, not on the first frame.
     if (warmup) await model.infer({ data: new Uint8Array(info.resolution[0] * info.resolution[1] * 3), width: info.resolution[1], height: info.resolution[0] });
@@ -68,7 +68,18 @@ export async function loadInspector({ wasm } = {}) {
   });
 }
 
-const labelLines = (labels) => (Array.isArray(labels) ? labels.join('\n') : labels);
+/**
+ * Labels as the engine takes them: a labels file's text, or an array of class names joined by lines;
+ * undefined (or null) when none are given and none are `required`. Anything else is an InputError here,
+ * before it reaches the engine.
+ */
+function labelLines(labels, { required = true } = {}) {
+  if ((labels === undefined || labels === null) && !required) return undefined;
+  if (typeof labels === 'string') return labels;
+  if (Array.isArray(labels) && labels.every((l) => typeof l === 'string')) return labels.join('\n');
+  const got = labels === null ? 'null' : Array.isArray(labels) ? 'an array with a non-string' : typeof labels;
+  throw new InputError(`labels must be an array of strings or a labels file's text, got ${got}`);
+}
 
 async function modelFiles(modelUrl, modelBytes, onProgress, signal) {
   const list = (x) => (Array.isArray(x) ? x : [x]);

@@ -108,6 +108,25 @@ test('a quantized model has embeddings: the pooled channels, finite, not all zer
   }
 });
 
+test('labels of the wrong type are InputErrors, not traps in the glue, and the model stays usable', async () => {
+  const bytes = modelFile('mobilenet_v1_0.25_128_quant.tflite');
+  for (const wrong of [5, true, {}, NaN, [1, 2], ['a', 5]]) {
+    await assert.rejects(small.setLabels(wrong), InputError, String(wrong));
+    await assert.rejects(load({ modelBytes: bytes, labels: wrong, wasm: WASM, warmup: false }), InputError, String(wrong));
+  }
+  await assert.rejects(small.setLabels(undefined), InputError);
+  await assert.rejects(small.setLabels(['just one']), ModelLoadError); // the right type, the wrong count
+  assert.equal(small.hasLabels, true);
+  assert.equal((await small.classify(cat(128), 1))[0].className, 'Egyptian cat');
+  const other = await load({ modelBytes: bytes, labels: null, wasm: WASM, warmup: false }); // null: none given
+  try {
+    await other.setLabels(Array.from({ length: 1001 }, (_, i) => `class ${i}`));
+    assert.equal((await other.classify(cat(128), 1))[0].className, 'class 286');
+  } finally {
+    other.dispose();
+  }
+});
+
 test('a disposed model says so', async () => {
   const m = await load({ modelBytes: modelFile('mobilenet_v1_0.25_128_quant.tflite'), wasm: WASM, warmup: false });
   m.dispose();
