@@ -1,6 +1,9 @@
 // Any supported input → RGB or RGBA bytes of exactly the model's size, the only thing the engine reads.
 // Images and video frames are drawn scaled straight to the model size (whole frame, no crop, as the
 // reference inputs were made) on a small canvas kept for reading back: a full-HD frame is never read.
+// Alpha: raw pixels ({data, width, height}, ImageData) are read as RGB and their alpha is ignored, as
+// TF.js's fromPixels does with ImageData; drawn sources (images, canvases, video, bitmaps, frames) are
+// composited over opaque black, since a canvas keeps no colour under a transparent pixel.
 import { InputError } from './errors.js';
 
 /** Converts inputs for one model size; keeps its canvases between calls. */
@@ -42,7 +45,7 @@ export class PixelReader {
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     if (width === this.#width && height === this.#height) return { pixels: view, channels };
     // Another size: go through an ImageData so the canvas does the resizing.
-    const rgba = channels === 4 ? new Uint8ClampedArray(view) : rgbToRgba(view);
+    const rgba = channels === 4 ? opaque(view) : rgbToRgba(view);
     const staging = this.#stagingCanvas(width, height);
     staging.putImageData(new ImageData(rgba, width, height), 0, 0);
     return this.#draw(staging.canvas);
@@ -50,6 +53,10 @@ export class PixelReader {
 
   #draw(source) {
     const ctx = this.#modelCanvas();
+    // Opaque black first: transparent parts of the source come out black, and nothing of the last input
+    // (this canvas is reused) can show through, even when the draw fails.
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, this.#width, this.#height);
     try {
       ctx.drawImage(source, 0, 0, this.#width, this.#height);
     } catch (e) {
@@ -96,6 +103,14 @@ function checkDrawable(x) {
         ? [x.displayWidth, x.displayHeight, 'the VideoFrame is closed']
         : [x.width, x.height, `the ${x.constructor.name} is empty (0×0)`];
   if (!(w > 0 && h > 0)) throw new InputError(why);
+}
+
+// RGBA bytes with alpha set to 255: raw pixels are read as RGB whatever their alpha, at any size (the
+// canvas that resizes them would otherwise drop the colour of transparent pixels).
+function opaque(rgba) {
+  const out = new Uint8ClampedArray(rgba);
+  for (let j = 3; j < out.length; j += 4) out[j] = 255;
+  return out;
 }
 
 function rgbToRgba(rgb) {
