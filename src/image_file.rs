@@ -8,15 +8,34 @@ use crate::preprocess::{Image, MAX_SIDE};
 use image::{ImageReader, Limits};
 use std::path::Path;
 
-/// Most memory a decoder may allocate: a guard against files that claim huge sizes (decompression bombs).
-pub const MAX_DECODE_BYTES: u64 = 512 << 20;
+/// Most pixels an image file may have: 24 megapixels (a 6000×4000 photo). The model reads at most a few
+/// hundred thousand, and a small file can claim billions (decompression bombs: a 13 KB RLE BMP, a 261 KB PNG):
+/// the header is checked before anything is decoded.
+pub const MAX_PIXELS: u64 = 24_000_000;
+
+/// Most memory a decoder may allocate (24 megapixels of 8-bit RGBA is 96 MB; 16-bit RGBA that large is refused).
+/// With the RGB copy after it, a decode peaks well under 256 MB.
+pub const MAX_DECODE_BYTES: u64 = 128 << 20;
 
 /// Decodes a BMP, PNG or JPEG file (recognized by content, not extension) into 8-bit RGB.
 pub fn load_rgb(path: &Path) -> Result<Image, Error> {
     let fail = |e: &dyn std::fmt::Display| Error::image(format!("{}: {e}", path.display()));
-    let mut reader = ImageReader::open(path).map_err(|e| fail(&e))?.with_guessed_format().map_err(|e| fail(&e))?;
-    reader.limits(limits());
-    let decoded = reader.decode().map_err(|e| fail(&e))?;
+    let open = || -> Result<ImageReader<_>, Error> {
+        let reader = ImageReader::open(path).map_err(|e| fail(&e))?;
+        let mut reader = reader.with_guessed_format().map_err(|e| fail(&e))?;
+        reader.limits(limits());
+        Ok(reader)
+    };
+    let (width, height) = open()?.into_dimensions().map_err(|e| fail(&e))?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_PIXELS {
+        let mp = pixels as f64 / 1e6;
+        let limit = MAX_PIXELS / 1_000_000;
+        return Err(fail(&format!(
+            "{width}×{height} is {mp:.0} megapixels, over the limit of {limit}: scale it down first"
+        )));
+    }
+    let decoded = open()?.decode().map_err(|e| fail(&e))?;
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
     Image::new(width, height, decoded.into_rgb8().into_raw())
 }

@@ -197,6 +197,39 @@ fn bmp_header(width: i32, height: i32) -> Vec<u8> {
     b
 }
 
+/// An 8-bit RLE BMP claiming `width × height` pixels whose whole data is "end of bitmap": a few dozen bytes
+/// that a decoder expands to width · height pixels.
+fn bmp_rle8_bomb(width: i32, height: i32) -> Vec<u8> {
+    let mut b = bmp_header(width, height);
+    b[28..30].copy_from_slice(&8u16.to_le_bytes()); // bits per pixel
+    b[30..34].copy_from_slice(&1u32.to_le_bytes()); // BI_RLE8
+    b[46..50].copy_from_slice(&2u32.to_le_bytes()); // two palette entries
+    let offset = (b.len() + 8) as u32;
+    b[10..14].copy_from_slice(&offset.to_le_bytes());
+    b.extend_from_slice(&[0, 0, 0, 0, 255, 255, 255, 0]); // the palette: black, white
+    b.extend_from_slice(&[0, 1]); // end of bitmap
+    b
+}
+
+/// Files that decode to far more pixels than any model reads are refused from their header, fast, whatever
+/// memory their pixels would take: a 72-byte RLE BMP of 10000² pixels (300 MB as RGB) once decoded in full.
+#[test]
+fn decompression_bombs_are_refused_from_the_header() {
+    let start = std::time::Instant::now();
+    for (name, bytes) in [("rle.bmp", bmp_rle8_bomb(10_000, 10_000)), ("rle-25mp.bmp", bmp_rle8_bomb(5_000, 5_000))] {
+        let bomb = TempFile::new(name, &bytes);
+        // `.err()`: a decoded bomb's Debug would print every pixel.
+        let err = load_rgb(&bomb.0).err().unwrap_or_else(|| panic!("{name} was decoded"));
+        assert!(matches!(err, Error::Image(_)) && err.to_string().contains("megapixels"), "{name}: {err}");
+    }
+    assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
+    // Just under the limit still decodes (the RLE data ends at once: every pixel is palette entry 0).
+    let fine = TempFile::new("rle-ok.bmp", &bmp_rle8_bomb(4_000, 3_000));
+    let image = load_rgb(&fine.0).unwrap();
+    assert_eq!((image.width, image.height), (4_000, 3_000));
+    assert!(image.rgb.iter().all(|&v| v == 0));
+}
+
 #[test]
 fn file_errors_are_image_errors() {
     let missing = load_rgb(&std::env::temp_dir().join("mobilenet-preprocess-no-such-file.png")).unwrap_err();
