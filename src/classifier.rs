@@ -136,6 +136,14 @@ impl Classifier {
         let models = files.iter().map(|b| tflite::read(b)).collect::<Result<Vec<_>, _>>()?;
         let labels = files.iter().zip(&models).find_map(|(b, m)| zip::labels(b, m.flatbuffer_len));
         let imported = import::import(&models, precision)?;
+        // Labels of the wrong count name the wrong classes: refused, as a `--labels` file of the wrong count is.
+        let classes = imported.config.num_classes;
+        if let Some(l) = labels.as_ref().filter(|l| l.len() != classes) {
+            let n = l.len();
+            return Err(Error::malformed(format!(
+                "the labels file appended to it has {n} lines for {classes} classes"
+            )));
+        }
         let plan: Box<dyn Run> = match imported.network {
             Network::Float { weights, normalization } => {
                 Box::new(Plan::<Float>::new(imported.config, &weights)?.with_normalization(normalization))

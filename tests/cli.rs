@@ -245,3 +245,89 @@ fn configurations_over_the_memory_budget_exit_2_before_allocating() {
     }
     assert!(!out_dir.exists());
 }
+
+/// A copy of the float 0.25/128 fixture whose largest constant (the logits filter, the last by size) has
+/// every value replaced by `value(i)`; the data is found through the reader, as a user's editor would.
+fn float_model_with(value: impl Fn(usize) -> f32) -> Vec<u8> {
+    let mut bytes = std::fs::read(shared("fixtures/mobilenet_v1_a0.25_r128_float_avgpool.tflite")).unwrap();
+    let m = mobilenet_wasm::tflite::read(&bytes).unwrap();
+    let data = m.tensors.iter().filter_map(|t| t.data).max_by_key(|d| d.len()).unwrap();
+    let (start, len) = (data.as_ptr() as usize - bytes.as_ptr() as usize, data.len());
+    for (i, chunk) in bytes[start..start + len].chunks_exact_mut(4).enumerate() {
+        chunk.copy_from_slice(&value(i).to_le_bytes());
+    }
+    bytes
+}
+
+/// The 0.25/128 file with one line of its appended labels file joined to the next: 1000 labels for 1001 classes.
+fn labels_of_the_wrong_count() -> Vec<u8> {
+    let mut bytes = std::fs::read(shared(SMALL)).unwrap();
+    let end = mobilenet_wasm::tflite::read(&bytes).unwrap().flatbuffer_len;
+    let at = bytes[end..].windows(11).position(|w| w == b"background\n").unwrap();
+    bytes[end + at + 10] = b' ';
+    bytes
+}
+
+/// Model defects exit 3 whatever their kind (NaN weights, a chain whose links do not fit, appended labels of the
+/// wrong count); logits that overflow float32 are an error, not scores of null.
+#[test]
+fn model_defects_exit_3_and_overflowing_outputs_are_errors() {
+    let dir = std::env::temp_dir().join(format!("mobilenet-cli-defects-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let nan = write("nan.tflite", &float_model_with(|_| f32::NAN));
+    let labels = write("labels.tflite", &labels_of_the_wrong_count());
+    let chain = format!("{},{}", shared(SMALL), shared("models/mobilenet_v1_1.0_224_quant_head.tflite"));
+    let cat = shared("images/cat.bmp");
+    for model in [&nan, &labels, &chain] {
+        let (code, out, err) = mobilenet(&["classify", "--model", model, &cat]);
+        assert_eq!(code, 3, "{model}: {err}");
+        assert!(out.is_empty() && err.lines().count() == 1, "{model}: {out} {err}");
+    }
+    let (_, _, err) = mobilenet(&["classify", "--model", &labels, &cat]);
+    assert!(err.contains("1000 lines for 1001 classes"), "{err}");
+
+    let huge = write("huge.tflite", &float_model_with(|i| if i % 2 == 0 { 3e38 } else { -3e38 }));
+    let (code, out, err) = mobilenet(&["classify", "--model", &huge, "--json", &cat]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("non-finite"), "{err}");
+    assert!(!out.contains("null"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--top 0` is refused, as the npm wrapper refuses `topk` 0.
+#[test]
+fn top_zero_is_refused() {
+    for args in
+        [&["classify", "--model", &shared(SMALL), "--top", "0", &shared("images/cat.bmp")][..], &["run", "--top", "0"]]
+    {
+        let (code, out, err) = mobilenet(args);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}");
+        assert!(err.contains("--top must be at least 1"), "{err}");
+    }
+}
+
+/// One bad image among several: the good ones are still classified and printed, each failure is reported on
+/// its own line (and in the JSON, beside the others), and the exit code says something failed.
+#[test]
+fn each_image_is_reported_on_its_own() {
+    let (cat, missing) = (shared("images/cat.bmp"), "/nonexistent/dog.png");
+    let parrot = shared("images/parrot.jpg");
+    let (code, out, err) = mobilenet(&["classify", "--model", &shared(SMALL), &cat, missing, &parrot]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("cat.bmp") && out.contains("parrot.jpg") && !out.contains("dog.png"), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("mobilenet: ") && err.contains(missing), "{err}");
+
+    let (code, out, _) = mobilenet(&["classify", "--model", &shared(SMALL), "--json", &cat, missing, missing]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert!(v[0]["top"].is_array());
+    assert_eq!(v[1]["image"], missing);
+    assert!(v[1]["error"].as_str().unwrap().contains(missing));
+}

@@ -196,3 +196,21 @@ fn layers_split_across_workers_compute_the_same() {
         assert_eq!(split.run(&input).unwrap().logits, &want[..], "{cfg:?} on {threads} workers");
     }
 }
+
+/// Finite weights can still overflow: logits weights of ±3e38 once gave NaN probabilities that printed as
+/// scores of null with exit 0. Outputs that are not finite are a typed error; the plan stays usable.
+#[test]
+fn outputs_that_overflow_are_typed_errors() {
+    let cfg = Config::new(0.25, 32).unwrap();
+    let mut w = Weights::seeded(&cfg, 1);
+    let logits = w.layers.last_mut().unwrap().as_mut().unwrap();
+    logits.filter.data.iter_mut().enumerate().for_each(|(i, v)| *v = if i % 2 == 0 { 3e38 } else { -3e38 });
+    let mut plan = Plan::new(cfg, &w).unwrap();
+    let input = vec![0.5; plan.input_len()];
+    assert!(matches!(plan.run(&input), Err(Error::NonFinite(_))));
+    assert!(matches!(plan.run_pixels(&vec![200; plan.input_len()], PixelFormat::Rgb), Err(Error::NonFinite(_))));
+    let mut times = vec![0.0; plan.layers().count()];
+    assert!(matches!(plan.profile(&input, &|| 0.0, &mut times), Err(Error::NonFinite(_))));
+    let mut fine = Plan::seeded(cfg, 1).unwrap();
+    assert!(fine.run(&input).unwrap().probabilities.iter().all(|p| p.is_finite()));
+}

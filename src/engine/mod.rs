@@ -167,14 +167,14 @@ impl<D: PlanDomain> Plan<D> {
     pub fn run(&mut self, input: &[D::Elem]) -> Result<Output<'_, D::Elem>, Error> {
         D::load(&self.edges, input, &mut self.input)?;
         self.forward(self.last(), None);
-        Ok(self.output())
+        self.output()
     }
 
     /// Runs on packed RGB or RGBA bytes of exactly the model's input size.
     pub fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<Output<'_, D::Elem>, Error> {
         D::load_pixels(&self.edges, pixels, format, &mut self.input)?;
         self.forward(self.last(), None);
-        Ok(self.output())
+        self.output()
     }
 
     /// Runs up to and including the layer named `end_point` (TF-slim names, e.g. `AvgPool_1a` for the
@@ -207,7 +207,7 @@ impl<D: PlanDomain> Plan<D> {
         self.check_slots(times_ms)?;
         D::load(&self.edges, input, &mut self.input)?;
         self.forward(self.last(), Some((now, times_ms)));
-        Ok(self.output())
+        self.output()
     }
 
     /// Times each layer on pixels of the input size (ms from `now`, into `times_ms`).
@@ -221,7 +221,7 @@ impl<D: PlanDomain> Plan<D> {
         self.check_slots(times_ms)?;
         D::load_pixels(&self.edges, pixels, format, &mut self.input)?;
         self.forward(self.last(), Some((now, times_ms)));
-        Ok(self.output())
+        self.output()
     }
 
     /// Probabilities of the last full run (zeros before the first).
@@ -252,10 +252,15 @@ impl<D: PlanDomain> Plan<D> {
         Ok(())
     }
 
-    fn output(&mut self) -> Output<'_, D::Elem> {
+    /// The outputs of a full run; an error where they are not finite (a float model whose weights overflow
+    /// f32 gives NaN probabilities), rather than scores that mean nothing.
+    fn output(&mut self) -> Result<Output<'_, D::Elem>, Error> {
         D::finish(&self.edges, &self.ping[..self.config.num_classes], &mut self.outputs);
         let o = &self.outputs;
-        Output { logits: &o.logits, probabilities: &o.probabilities, raw: &o.raw }
+        if !o.logits.iter().chain(&o.probabilities).all(|v| v.is_finite()) {
+            return Err(Error::NonFinite("the network's outputs: its weights or input overflow float32".into()));
+        }
+        Ok(Output { logits: &o.logits, probabilities: &o.probabilities, raw: &o.raw })
     }
 
     /// The loop every entry point shares: layers 0..=last from the input, the output left in `ping`.

@@ -7,16 +7,23 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// A failure with the exit code it maps to: 2 for arguments and input, 3 for the model.
+/// A failure with the exit code it maps to: 2 for arguments and input, 3 for the model. `message` has one
+/// line per failure; `output` is what succeeded before it (the images that did classify), printed first.
 #[derive(Debug)]
 pub struct CliError {
     pub code: u8,
     pub message: String,
+    pub output: String,
 }
 
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { code: 2, message: message.into() }
+        CliError { code: 2, message: message.into(), output: String::new() }
+    }
+
+    /// The same failure, blamed on the model (exit 3).
+    fn of_model(self) -> Self {
+        CliError { code: 3, ..self }
     }
 }
 
@@ -27,7 +34,7 @@ impl From<Error> for CliError {
             Error::Config(m) => m,
             other => other.to_string(),
         };
-        CliError { code, message }
+        CliError { code, message, output: String::new() }
     }
 }
 
@@ -113,10 +120,10 @@ pub fn load_model(list: &str, float: bool) -> Result<Classifier, CliError> {
     }
     let parts: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
     let precision = if float { Precision::Float } else { Precision::AsStored };
+    // Whatever fails here is the files' fault (NaN weights, a chain whose links do not fit, too large a model).
     Classifier::from_tflite(&parts, precision).map_err(|e| {
-        let mut err = CliError::from(e);
-        err.message = format!("{list}: {}", err.message);
-        err
+        let err = CliError::from(e);
+        CliError { message: format!("{list}: {}", err.message), ..err }.of_model()
     })
 }
 
@@ -141,25 +148,66 @@ pub fn classify(args: &[String]) -> Result<String, CliError> {
         let text = String::from_utf8(read_file(path)?).map_err(|_| CliError::usage(format!("{path}: not UTF-8")))?;
         model = model.with_labels(mobilenet_wasm::classifier::parse_labels(&text))?;
     }
-    let k: usize = flags.number("top", 5)?;
+    let k = top(&flags)?;
     let mut results = Vec::new();
     match (flags.get("input-raw"), flags.positional.is_empty()) {
-        (Some(raw), true) => results.push(classify_raw(&mut model, raw, flags.get("output-raw"), k)?),
+        (Some(raw), true) => results.push(Ok(classify_raw(&mut model, raw, flags.get("output-raw"), k)?)),
         (Some(_), false) => return Err(CliError::usage("give either --input-raw or images, not both")),
         (None, true) => return Err(CliError::usage("no image given")),
         (None, false) => {
             if flags.has("output-raw") {
                 return Err(CliError::usage("--output-raw needs --input-raw"));
             }
+            // Each image on its own: one that fails is reported beside the others' results.
             for path in &flags.positional {
-                results.push(classify_image(&mut model, path, k)?);
+                results.push(classify_image(&mut model, path, k).map_err(|e| (path, e)));
             }
         }
     }
-    if flags.has("json") {
-        return serde_json::to_string(&results).map(|s| s + "\n").map_err(|e| CliError::usage(e.to_string()));
+    let output = if flags.has("json") {
+        let entries: Vec<Entry> = results.iter().map(Entry::of).collect();
+        serde_json::to_string(&entries).map(|s| s + "\n").map_err(|e| CliError::usage(e.to_string()))?
+    } else {
+        results.iter().flatten().map(text).collect()
+    };
+    let failures: Vec<&(&String, CliError)> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    let Some(code) = failures.iter().map(|(_, e)| e.code).max() else { return Ok(output) };
+    let message = failures.iter().map(|(path, e)| about(path, &e.message)).collect::<Vec<_>>().join("\n");
+    Err(CliError { code, message, output })
+}
+
+/// `--top K` (default 5): at least one, as the npm wrapper's `topk`.
+pub fn top(flags: &Flags) -> Result<usize, CliError> {
+    match flags.number("top", 5)? {
+        0 => Err(CliError::usage("--top must be at least 1")),
+        k => Ok(k),
     }
-    Ok(results.iter().map(text).collect())
+}
+
+/// `message` about the file at `path`, named once.
+fn about(path: &str, message: &str) -> String {
+    if message.contains(path) {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+/// One image's line of `--json` output: its top classes, or why it has none.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry<'a> {
+    Classified(&'a Classified),
+    Failed { image: &'a str, error: String },
+}
+
+impl<'a> Entry<'a> {
+    fn of(r: &'a Result<Classified, (&String, CliError)>) -> Entry<'a> {
+        match r {
+            Ok(c) => Entry::Classified(c),
+            Err((path, e)) => Entry::Failed { image: path.as_str(), error: about(path, &e.message) },
+        }
+    }
 }
 
 fn ranked(model: &Classifier, probabilities: &[f32], k: usize) -> Vec<Ranked> {

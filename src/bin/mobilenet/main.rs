@@ -50,7 +50,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("mobilenet: {}", e.message);
+            print!("{}", e.output);
+            for line in e.message.lines() {
+                eprintln!("mobilenet: {line}");
+            }
             ExitCode::from(e.code)
         }
     }
@@ -77,7 +80,7 @@ fn run(args: &[String]) -> Result<String, CliError> {
         "run" => {
             let flags =
                 Flags::parse(rest, &["alpha", "resolution", "classes", "output-stride", "seed", "top"], &[], false)?;
-            run_seeded(&flags.config()?, flags.number("seed", 1)?, flags.number("top", 5)?).map_err(CliError::from)
+            run_seeded(&flags.config()?, flags.number("seed", 1)?, cli::top(&flags)?).map_err(CliError::from)
         }
         "classify" => cli::classify(rest),
         "bench" => bench::run(rest),
