@@ -11,8 +11,13 @@ const arg = (name, fallback) => {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 };
 const root = resolve(arg('root', join(ROOT, 'www')));
-const port = Number(arg('port', process.env.PORT ?? 8080));
+const portText = String(arg('port', process.env.PORT ?? 8080));
+const port = Number(portText);
 const host = process.env.HOST ?? '127.0.0.1';
+if (!/^\d+$/.test(portText) || port > 65535) {
+  console.error(`serve: --port (or PORT) must be a whole number from 0 to 65535, got ${JSON.stringify(portText)}`);
+  process.exit(2);
+}
 const allowBlobScripts = process.argv.includes('--allow-blob-scripts');
 
 try {

@@ -5,6 +5,7 @@
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { pipeline } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,38 +71,35 @@ export function securityHeaders({ allowBlobScripts = false } = {}) {
 export function createStaticServer({ root = join(ROOT, 'www'), allowBlobScripts = false } = {}) {
   const base = resolve(root);
   const headers = securityHeaders({ allowBlobScripts });
-  const notFound = (res) => res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found');
+  // Every answer carries the same headers, errors included.
+  const fail = (res, status, text, extra = {}) =>
+    res.writeHead(status, { ...headers, 'Content-Type': 'text/plain', ...extra }).end(text);
 
   async function handle(req, res) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
     let path;
     try {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
-      res.writeHead(400).end('bad request');
-      return;
+      return fail(res, 400, 'bad request');
     }
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(base, path));
-    if (file !== base && !file.startsWith(base + sep)) {
-      res.writeHead(403).end('forbidden');
-      return;
-    }
+    if (file !== base && !file.startsWith(base + sep)) return fail(res, 403, 'forbidden');
     const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) return notFound(res);
+    if (!info?.isFile()) return fail(res, 404, 'not found');
     const type = file.endsWith('.d.ts') ? TYPES['.d.ts'] : TYPES[extname(file)] ?? 'application/octet-stream';
     res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': info.size });
     if (req.method === 'HEAD') return res.end();
-    createReadStream(file).pipe(res);
+    // pipeline() closes the file when the client goes away mid-download (pipe() kept it open: every aborted
+    // model download leaked a descriptor until the server died of EMFILE) and when the read fails.
+    pipeline(createReadStream(file), res, () => {});
   }
 
   return createServer((req, res) => {
     handle(req, res).catch((e) => {
-      console.error(e);
-      if (!res.headersSent) res.writeHead(500);
+      console.error(`serve: ${req.url}: ${e.message}`);
+      if (!res.headersSent) res.writeHead(500, headers);
       res.end();
     });
   });
