@@ -5,6 +5,7 @@ set -euo pipefail
 
 WASM_PACK_VERSION=0.15.1
 BINARYEN_VERSION=132.0.0
+CARGO_FUZZ_VERSION=0.13.2
 root=$(cd "$(dirname "$0")/.." && pwd)
 # The CLI must equal the crate pin exactly, or wasm-pack tries to download its own copy.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")
@@ -62,10 +63,20 @@ node_modules() {
   fi
 }
 
+fuzzing() {
+  # cargo fuzz needs nightly (libFuzzer's sanitizer flags); without it scripts/fuzz.sh says so and skips.
+  if rustup toolchain list | grep -q '^nightly'; then
+    cargo_tool cargo-fuzz cargo-fuzz "$CARGO_FUZZ_VERSION"
+  else
+    log "no nightly toolchain: the fuzz smoke run will be skipped"
+  fi
+}
+
 apt_packages
 rust_targets
 cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION"
 cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+fuzzing
 binaryen
 node_modules
 log "ok"

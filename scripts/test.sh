@@ -34,3 +34,5 @@ step "npm wrapper and tools (node --test tests/js/)"
 node --test tests/js/
 step "end to end: page, camera, photos, packed package in Vite (node --test tests/e2e/)"
 node --test tests/e2e/
+step "fuzz smoke run: 60 s per target (scripts/fuzz.sh; skipped without a nightly toolchain)"
+bash scripts/fuzz.sh 60

@@ -6,6 +6,7 @@
 use crate::error::Error;
 use crate::preprocess::{Image, MAX_SIDE};
 use image::{ImageReader, Limits};
+use std::io::Cursor;
 use std::path::Path;
 
 /// Most pixels an image file may have: 24 megapixels (a 6000×4000 photo). The model reads at most a few
@@ -17,27 +18,38 @@ pub const MAX_PIXELS: u64 = 24_000_000;
 /// With the RGB copy after it, a decode peaks well under 256 MB.
 pub const MAX_DECODE_BYTES: u64 = 128 << 20;
 
+/// Largest image file read: far beyond any photo of [`MAX_PIXELS`].
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// Decodes a BMP, PNG or JPEG file (recognized by content, not extension) into 8-bit RGB.
 pub fn load_rgb(path: &Path) -> Result<Image, Error> {
     let fail = |e: &dyn std::fmt::Display| Error::image(format!("{}: {e}", path.display()));
-    let open = || -> Result<ImageReader<_>, Error> {
-        let reader = ImageReader::open(path).map_err(|e| fail(&e))?;
-        let mut reader = reader.with_guessed_format().map_err(|e| fail(&e))?;
+    let size = std::fs::metadata(path).map_err(|e| fail(&e))?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(fail(&format!("{size} bytes, over the limit of {} MiB for an image file", MAX_FILE_BYTES >> 20)));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(&e))?;
+    decode_rgb(&bytes).map_err(|e| fail(&e))
+}
+
+/// Decodes BMP, PNG or JPEG bytes into 8-bit RGB, within [`MAX_PIXELS`] and [`MAX_DECODE_BYTES`]; errors say
+/// what is wrong without naming a file.
+pub fn decode_rgb(bytes: &[u8]) -> Result<Image, String> {
+    let open = || -> Result<ImageReader<Cursor<&[u8]>>, String> {
+        let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
         reader.limits(limits());
         Ok(reader)
     };
-    let (width, height) = open()?.into_dimensions().map_err(|e| fail(&e))?;
+    let (width, height) = open()?.into_dimensions().map_err(|e| e.to_string())?;
     let pixels = u64::from(width) * u64::from(height);
     if pixels > MAX_PIXELS {
         let mp = pixels as f64 / 1e6;
         let limit = MAX_PIXELS / 1_000_000;
-        return Err(fail(&format!(
-            "{width}×{height} is {mp:.0} megapixels, over the limit of {limit}: scale it down first"
-        )));
+        return Err(format!("{width}×{height} is {mp:.0} megapixels, over the limit of {limit}: scale it down first"));
     }
-    let decoded = open()?.decode().map_err(|e| fail(&e))?;
+    let decoded = open()?.decode().map_err(|e| e.to_string())?;
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
-    Image::new(width, height, decoded.into_rgb8().into_raw())
+    Image::new(width, height, decoded.into_rgb8().into_raw()).map_err(|e| e.to_string())
 }
 
 fn limits() -> Limits {

@@ -248,3 +248,31 @@ fn file_errors_are_image_errors() {
         assert!(matches!(err, Error::Image(_)) && err.to_string().contains("limit"), "{name}: {err}");
     }
 }
+
+/// Not a check: writes small images of every kind the decoder takes (PNG grey, RGB, RGBA and 16-bit; BMP
+/// 24-bit and RLE8; JPEG) into `$MOBILENET_FUZZ_SEEDS` for the image fuzzer's seed corpus (scripts/fuzz.sh).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let Some(dir) = std::env::var_os("MOBILENET_FUZZ_SEEDS") else { return };
+    let dir = PathBuf::from(dir);
+    let rgb = image::RgbImage::from_fn(13, 9, |x, y| image::Rgb([(x * 19) as u8, (y * 28) as u8, ((x + y) * 7) as u8]));
+    let dynamic = image::DynamicImage::ImageRgb8(rgb);
+    let encode = |image: &image::DynamicImage, format| {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut bytes, format).unwrap();
+        bytes.into_inner()
+    };
+    let files = [
+        ("rgb.png", png(dynamic.clone())),
+        ("grey.png", png(image::DynamicImage::ImageLuma8(dynamic.to_luma8()))),
+        ("rgba.png", png(image::DynamicImage::ImageRgba8(dynamic.to_rgba8()))),
+        ("rgb16.png", png(image::DynamicImage::ImageRgb16(dynamic.to_rgb16()))),
+        ("rgb.bmp", encode(&dynamic, image::ImageFormat::Bmp)),
+        ("rgb.jpg", encode(&dynamic, image::ImageFormat::Jpeg)),
+        ("rle8.bmp", bmp_rle8_bomb(40, 30)),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    }
+}

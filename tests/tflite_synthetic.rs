@@ -104,3 +104,20 @@ fn int8_pools_import_with_their_quantization() {
     let own = MeanQ { multiplier: quantize_multiplier(ratio), input_zero_point: 0, output_zero_point: 18 };
     assert_eq!(pool(1, Style::Dense), PoolQ::Mean(own));
 }
+
+/// Not a check: writes tiny MobileNet files (α 0.01 at 32×32, 10 classes; both export styles, float and int8)
+/// into `$MOBILENET_FUZZ_SEEDS` for the fuzzers' seed corpora (scripts/fuzz.sh). Files of a few kilobytes keep
+/// the reader and import fuzzing at thousands of runs a second, where the official models allow hundreds.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let Some(dir) = std::env::var_os("MOBILENET_FUZZ_SEEDS") else { return };
+    let dir = std::path::PathBuf::from(dir);
+    let cfg = Config::new(0.01, 32).unwrap().with_num_classes(10).unwrap();
+    for style in [Style::Slim, Style::Dense] {
+        for int8 in [false, true] {
+            let name = format!("seed-tiny-{style:?}-{}.tflite", if int8 { "int8" } else { "float" });
+            std::fs::write(dir.join(name), build(&cfg, 1, style, int8)).unwrap();
+        }
+    }
+}
