@@ -96,16 +96,10 @@ pub fn kernel_families() -> Vec<String> {
     crate::kernels::families::<Float>().iter().map(|k| k.name.to_string()).collect()
 }
 
-/// Labels from a labels file's text or an array of strings; any other value is a typed error.
+/// Labels from a labels file's text; any other value is a typed error (the npm wrapper also takes arrays).
 fn labels_of(value: &JsValue) -> Result<Vec<String>, Error> {
-    if let Some(text) = value.as_string() {
-        return Ok(parse_labels(&text));
-    }
-    let wrong = || Error::config(format!("labels must be a labels file's text or an array of strings, got {value:?}"));
-    if !js_sys::Array::is_array(value) {
-        return Err(wrong());
-    }
-    js_sys::Array::from(value).iter().map(|v| v.as_string().ok_or_else(wrong)).collect()
+    let text = value.as_string().ok_or_else(|| Error::config("labels must be a labels file's text (one a line)"))?;
+    Ok(parse_labels(&text))
 }
 
 /// A runnable network: seeded weights for any configuration, or TFLite model files.
@@ -149,8 +143,8 @@ impl Model {
         Ok(Model { classifier: classifier.with_threads(thread_count()) })
     }
 
-    /// Sets the class labels (as many as classes) from a labels file's text (one per line) or an array of
-    /// strings. Taken as any JS value and checked here: the glue of a `&str` parameter would trap on a number.
+    /// Sets the class labels from a labels file's text (one per line; as many as classes). Taken as any JS
+    /// value and checked here: the glue of a `&str` parameter would trap on a number.
     #[wasm_bindgen(js_name = setLabels)]
     pub fn set_labels(&mut self, labels: JsValue) -> Result<(), JsValue> {
         self.classifier.set_labels(labels_of(&labels).map_err(js_error)?).map_err(js_error)
