@@ -7,20 +7,20 @@
 #[path = "common/kernel_tester.rs"]
 mod kernel_tester;
 
-use kernel_tester::{float, sweep, uint8};
+use kernel_tester::{sweep, Reference, Tester};
 use mobilenet_wasm::engine::{Float, Uint8};
 use mobilenet_wasm::kernels;
 
 #[test]
 fn every_float_family_matches_the_reference_ops() {
     for &family in kernels::families::<Float>() {
-        sweep(&float::Tester { family, reference: float::Reference::Ops }, 2024);
+        sweep(&Tester::<Float> { family, reference: Reference::Independent }, 2024);
     }
 }
 
 #[test]
 fn every_uint8_family_matches_the_direct_sums() {
     for &family in kernels::families::<Uint8>() {
-        sweep(&uint8::Tester { family, reference: uint8::Reference::Direct }, 2025);
+        sweep(&Tester::<Uint8> { family, reference: Reference::Independent }, 2025);
     }
 }

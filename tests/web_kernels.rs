@@ -9,8 +9,9 @@
 #[path = "common/kernel_tester.rs"]
 mod kernel_tester;
 
-use kernel_tester::float::{Reference, Tester, RELAXED};
+use kernel_tester::float::RELAXED;
 use kernel_tester::{sweep_conv, sweep_depthwise, sweep_pointwise, sweep_pool};
+use kernel_tester::{Reference, Tester};
 use mobilenet_wasm::engine::Float;
 use mobilenet_wasm::kernels::{self, Family};
 use mobilenet_wasm::rng::Rng;
@@ -28,7 +29,7 @@ fn families() -> (&'static Family<Float>, &'static Family<Float>) {
 }
 
 /// The SIMD family, held to its scalar twin (see `kernel_tester::float` for the relaxed bound).
-fn tester() -> Tester {
+fn tester() -> Tester<Float> {
     let (scalar, simd) = families();
     Tester { family: simd, reference: Reference::Twin(scalar) }
 }

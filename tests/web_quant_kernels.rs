@@ -4,8 +4,9 @@
 //! `QuantizedMultiplier::apply`, the official 0.25 model layer by layer, and inference without allocation.
 #![cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 
-use kernel_tester::uint8::{layer, Reference, Tester};
+use kernel_tester::uint8::layer;
 use kernel_tester::{sweep_conv, sweep_depthwise, sweep_pointwise, sweep_pool};
+use kernel_tester::{Reference, Tester};
 use mobilenet_wasm::engine::Uint8;
 use mobilenet_wasm::kernels::uint8::{lanes, simd128};
 use mobilenet_wasm::kernels::{self, Family};
@@ -34,7 +35,7 @@ fn family(name: &str) -> &'static Family<Uint8> {
 }
 
 /// The SIMD family, held byte for byte to its scalar twin.
-fn tester() -> Tester {
+fn tester() -> Tester<Uint8> {
     Tester { family: family(SIMD), reference: Reference::Twin(family("scalar-u8")) }
 }
 

@@ -42,6 +42,20 @@ where
     out
 }
 
+/// What a family is held against: the domain's independent reference (float: the TensorFlow-semantics ops,
+/// then the clamp; uint8: Σ (x − zp)·w + bias written out, then `Requantize::output`, and `quant`'s pool
+/// arithmetic), or another family's kernels (the scalar twin of a SIMD family).
+pub enum Reference<D: Domain> {
+    Independent,
+    Twin(&'static Family<D>),
+}
+
+/// One family under test, and its reference; each domain's module implements [`Kinds`] for it.
+pub struct Tester<D: Domain> {
+    pub family: &'static Family<D>,
+    pub reference: Reference<D>,
+}
+
 /// SAME geometry of a k x k window.
 pub fn same_geometry(input: Hwc, cout: usize, kernel: usize, stride: usize, rate: usize) -> Geometry {
     let wy = axis_window(input.h, kernel, stride, rate, Padding::Same).unwrap();
@@ -135,11 +149,11 @@ fn assert_elementwise<E: Copy + Debug>(what: &str, got: &[E], want: &[E], ok: im
 pub mod float {
     //! The float tester: against the reference ops (within 1e-4 relative) or against a twin family (the
     //! same bits in plain builds; within a summation rounding bound where relaxed SIMD may fuse).
-    use super::{assert_elementwise, run, same_geometry, Case, Kinds};
+    use super::{assert_elementwise, run, same_geometry, Case, Kinds, Reference, Tester};
     use mobilenet_wasm::arch::Hwc;
     use mobilenet_wasm::engine::Float;
     use mobilenet_wasm::kernels::float::{pack, Clamp, FloatLayer};
-    use mobilenet_wasm::kernels::{Family, Work};
+    use mobilenet_wasm::kernels::Work;
     use mobilenet_wasm::ops::{self, ConvOptions, Padding};
     use mobilenet_wasm::rng::Rng;
     use mobilenet_wasm::Tensor;
@@ -148,18 +162,6 @@ pub mod float {
     /// Built with `+relaxed-simd`: SIMD families may fuse multiply-adds where the CPU can.
     pub const RELAXED: bool = cfg!(target_feature = "relaxed-simd");
     const GUARD: f32 = 12345.0;
-
-    pub enum Reference {
-        /// `ops::*`, TensorFlow's semantics, then the clamp.
-        Ops,
-        /// Another family's kernels (the scalar twin of a SIMD family).
-        Twin(&'static Family<Float>),
-    }
-
-    pub struct Tester {
-        pub family: &'static Family<Float>,
-        pub reference: Reference,
-    }
 
     /// One layer's data: input, filter, bias and clamp, kept to build the reference and |·| magnitudes.
     struct Data {
@@ -218,7 +220,7 @@ pub mod float {
         magnitude.iter().map(|m| per_unit * m).collect()
     }
 
-    impl Tester {
+    impl Tester<Float> {
         /// Runs the case through the family under test and checks it against the reference: `ops` computes
         /// the reference ops' output, `case` builds the kernel call from data (and from its magnitudes),
         /// `terms` is the number of products per output that relaxed SIMD may fuse (0: exact everywhere).
@@ -227,7 +229,7 @@ pub mod float {
             let got = run(self.family, &c, f32::NAN, GUARD);
             let what = format!("{} {}", self.family.name, c.what);
             match self.reference {
-                Reference::Ops => {
+                Reference::Independent => {
                     let mut want = ops(d);
                     want.data.iter_mut().for_each(|v| *v = d.clamp.apply(*v));
                     assert_elementwise(&what, &got, &want.data, |_, a, b| (a - b).abs() <= 1e-4 * (1.0 + b.abs()));
@@ -250,7 +252,7 @@ pub mod float {
         Case { what, layer: Arc::new(layer), work, input: x.data.clone(), len }
     }
 
-    impl Kinds for Tester {
+    impl Kinds for Tester<Float> {
         fn pointwise(&self, rng: &mut Rng, pixels: usize, cin: usize, cout: usize) {
             let d = data(rng, [1, 1, pixels, cin], [1, 1, cin, cout], cout);
             let ops = |d: &Data| ops::pointwise(&d.x, &d.f, Some(&d.bias)).unwrap();
@@ -306,11 +308,11 @@ pub mod float {
 pub mod uint8 {
     //! The uint8 tester: byte for byte, against the integer sums written out plainly and requantized by
     //! [`Requantize::output`] (checked against TFLite elsewhere), or against a twin family.
-    use super::{assert_elementwise, run, Case, Kinds};
+    use super::{assert_elementwise, run, Case, Kinds, Reference, Tester};
     use mobilenet_wasm::arch::Hwc;
     use mobilenet_wasm::engine::Uint8;
     use mobilenet_wasm::kernels::uint8::Uint8Layer;
-    use mobilenet_wasm::kernels::{Family, Geometry, Work};
+    use mobilenet_wasm::kernels::{Geometry, Work};
     use mobilenet_wasm::ops::padding::{axis_window, Padding};
     use mobilenet_wasm::quant::{
         average_u8, mean_multiplier, quantize_multiplier, AverageQ, MeanQ, PoolQ, QuantizedMultiplier, Requantize,
@@ -321,19 +323,6 @@ pub mod uint8 {
 
     const FILL: u8 = 0xA5;
     const GUARD: u8 = 0x5A;
-
-    pub enum Reference {
-        /// The sums written out here: Σ (x − zp)·w + bias per output, then `Requantize::output`; the pools
-        /// from `quant`'s AVERAGE_POOL_2D and MEAN arithmetic.
-        Direct,
-        /// Another family's kernels (the scalar twin of a SIMD family).
-        Twin(&'static Family<Uint8>),
-    }
-
-    pub struct Tester {
-        pub family: &'static Family<Uint8>,
-        pub reference: Reference,
-    }
 
     pub fn byte(rng: &mut Rng) -> u8 {
         rng.range(0, 255) as u8
@@ -464,13 +453,13 @@ pub mod uint8 {
         }
     }
 
-    impl Tester {
+    impl Tester<Uint8> {
         /// Runs one case through the family under test and checks it, byte for byte, against the reference.
         pub fn check(&self, what: String, layer: Uint8Layer, work: Work, input: Vec<u8>, len: usize) {
             let case = Case { what, layer: Arc::new(layer), work, input, len };
             let got = run(self.family, &case, FILL, GUARD);
             let (want, against) = match self.reference {
-                Reference::Direct => (direct(&case.layer, work, &case.input), "the direct sums"),
+                Reference::Independent => (direct(&case.layer, work, &case.input), "the direct sums"),
                 Reference::Twin(twin) => (run(twin, &case, FILL, GUARD), twin.name),
             };
             let what = format!("{} {} vs {against}", self.family.name, case.what);
@@ -493,7 +482,7 @@ pub mod uint8 {
         }
     }
 
-    impl Kinds for Tester {
+    impl Kinds for Tester<Uint8> {
         fn pointwise(&self, rng: &mut Rng, pixels: usize, cin: usize, cout: usize) {
             let r = requantize(rng, cout);
             let what = format!("pointwise {pixels} px {cin}→{cout} {r:?}");
@@ -526,7 +515,7 @@ pub mod uint8 {
         }
 
         fn pool(&self, rng: &mut Rng, pixels: usize, channels: usize) {
-            let q = Tester::pool_q(rng);
+            let q = Tester::<Uint8>::pool_q(rng);
             let what = format!("pool {pixels}px x{channels} {q:?}");
             let x = bytes(rng, pixels * channels);
             self.check(what, Uint8Layer::Pool { channels, pool: q }, Work::Pixels(pixels), x, channels);
