@@ -68,8 +68,43 @@ impl std::fmt::Display for Resolution {
     }
 }
 
+/// An activation fused into a layer, as TFLite's `fused_activation_function` names them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
+    None,
+    Relu,
+    Relu6,
+    ReluN1To1,
+}
+
+impl Activation {
+    /// The real-valued range the activation clamps to.
+    pub fn bounds(self) -> (f32, f32) {
+        match self {
+            Activation::None => (f32::NEG_INFINITY, f32::INFINITY),
+            Activation::Relu => (0.0, f32::INFINITY),
+            Activation::Relu6 => (0.0, 6.0),
+            Activation::ReluN1To1 => (-1.0, 1.0),
+        }
+    }
+}
+
+/// The most fully connected layers a head may have between the pool and the logits.
+pub const MAX_HIDDEN: usize = 16;
+/// Units above this in a hidden layer are refused, as classes are.
+pub const MAX_UNITS: usize = 100_000;
+
+/// One fully connected layer of a head between the pool and the logits (Keras' `Dense(units, activation)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Dense {
+    pub units: usize,
+    pub activation: Activation,
+}
+
 /// How one MobileNet is shaped. Build it with [`Config::new`] and the `with_*` setters, which validate.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
     /// Width multiplier α: every depth d becomes `max(int(d·α), min_depth)`.
     pub alpha: f64,
@@ -79,6 +114,14 @@ pub struct Config {
     pub output_stride: usize,
     /// 1001 in the TF checkpoints (class 0 is "background"); 1000 for the paper's counts.
     pub num_classes: usize,
+    /// Fully connected layers between the pool and the logits (none in MobileNet v1; Teachable Machine's
+    /// head has one `Dense(100, relu)`), named `Dense_1`, `Dense_2`, …
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<Dense>,
+    /// The activation fused into the logits layer (none in MobileNet v1).
+    pub logits_activation: Activation,
+    /// Whether the network ends in a softmax (its output is probabilities) or in the logits.
+    pub softmax: bool,
 }
 
 impl Default for Config {
@@ -89,6 +132,9 @@ impl Default for Config {
             min_depth: MIN_DEPTH,
             output_stride: 32,
             num_classes: 1001,
+            hidden: Vec::new(),
+            logits_activation: Activation::None,
+            softmax: true,
         }
     }
 }
@@ -134,6 +180,18 @@ impl Config {
         Ok(self)
     }
 
+    /// A head of fully connected layers between the pool and the logits.
+    pub fn with_hidden(mut self, hidden: Vec<Dense>) -> Result<Self, Error> {
+        if hidden.len() > MAX_HIDDEN {
+            return Err(Error::config(format!("{} hidden layers, at most {MAX_HIDDEN}", hidden.len())));
+        }
+        if let Some(d) = hidden.iter().find(|d| !(1..=MAX_UNITS).contains(&d.units)) {
+            return Err(Error::config(format!("a hidden layer has {} units, not 1 to {MAX_UNITS}", d.units)));
+        }
+        self.hidden = hidden;
+        Ok(self)
+    }
+
     /// TF-slim's depth rule: `max(int(d * alpha), min_depth)`.
     pub fn depth(&self, d: usize) -> usize {
         ((d as f64 * self.alpha) as usize).max(self.min_depth)
@@ -159,10 +217,13 @@ pub enum OpKind {
     AvgPool,
     /// The 1x1 convolution to class logits (the paper's FC layer), with bias and no activation.
     Logits,
+    /// A fully connected layer of a head, between the pool and the logits.
+    Dense,
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 5] = [OpKind::Conv, OpKind::Depthwise, OpKind::Pointwise, OpKind::AvgPool, OpKind::Logits];
+    pub const ALL: [OpKind; 6] =
+        [OpKind::Conv, OpKind::Depthwise, OpKind::Pointwise, OpKind::AvgPool, OpKind::Dense, OpKind::Logits];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -171,6 +232,7 @@ impl OpKind {
             OpKind::Pointwise => "pointwise",
             OpKind::AvgPool => "avg_pool",
             OpKind::Logits => "logits",
+            OpKind::Dense => "dense",
         }
     }
 }
@@ -218,8 +280,8 @@ pub struct LayerSpec {
     pub rate: usize,
     pub input: Hwc,
     pub output: Hwc,
-    /// Whether BN + ReLU6 follow (every conv but the logits).
-    pub relu6: bool,
+    /// The activation after the layer: ReLU6 (after BN) for every conv, none for the pool and MobileNet's logits.
+    pub activation: Activation,
     /// Which separable block (1..=13) the layer belongs to, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block: Option<usize>,
@@ -276,13 +338,18 @@ fn build_layers(cfg: &Config) -> Vec<LayerSpec> {
         rate: 1,
         input: shape,
         output: pooled,
-        relu6: false,
+        activation: Activation::None,
         block: None,
     });
-    let logits = Hwc { c: cfg.num_classes, ..pooled };
-    let mut fc = conv_layer("Logits".into(), OpKind::Logits, 1, 1, 1, pooled, logits, None);
-    fc.relu6 = false;
-    layers.push(fc);
+    let mut features = pooled;
+    let head = cfg.hidden.iter().map(|d| (d.units, d.activation, OpKind::Dense));
+    let logits = std::iter::once((cfg.num_classes, cfg.logits_activation, OpKind::Logits));
+    for (i, (units, activation, op)) in head.chain(logits).enumerate() {
+        let out = Hwc { c: units, ..pooled };
+        let name = if op == OpKind::Logits { "Logits".into() } else { format!("Dense_{}", i + 1) };
+        layers.push(LayerSpec { activation, ..conv_layer(name, op, 1, 1, 1, features, out, None) });
+        features = out;
+    }
     layers
 }
 
@@ -297,7 +364,7 @@ fn conv_layer(
     output: Hwc,
     block: Option<usize>,
 ) -> LayerSpec {
-    LayerSpec { name, op, kernel: [k, k], stride, rate, input, output, relu6: true, block }
+    LayerSpec { name, op, kernel: [k, k], stride, rate, input, output, activation: Activation::Relu6, block }
 }
 
 /// The end point names a network of this shape has, in order (TF-slim's names).

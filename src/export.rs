@@ -73,8 +73,13 @@ pub fn folded_weights(cfg: &Config, weights: &Weights) -> Result<(Manifest, Vec<
         };
         layers.push(Layer { spec, filter, bias });
     }
-    let manifest =
-        Manifest { format: FORMAT, config: *cfg, input: "NHWC float32 RGB in [-1, 1]", layers, bytes: blob.len() };
+    let manifest = Manifest {
+        format: FORMAT,
+        config: cfg.clone(),
+        input: "NHWC float32 RGB in [-1, 1]",
+        layers,
+        bytes: blob.len(),
+    };
     Ok((manifest, blob))
 }
 

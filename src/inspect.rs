@@ -74,7 +74,7 @@ pub fn params(l: &LayerSpec) -> u64 {
     let [kh, kw] = l.kernel;
     let (cin, cout) = (l.input.c as u64, l.output.c as u64);
     match l.op {
-        OpKind::Conv | OpKind::Pointwise | OpKind::Logits => (kh * kw) as u64 * cin * cout,
+        OpKind::Conv | OpKind::Pointwise | OpKind::Dense | OpKind::Logits => (kh * kw) as u64 * cin * cout,
         OpKind::Depthwise => (kh * kw) as u64 * cout,
         OpKind::AvgPool => 0,
     }
@@ -166,7 +166,7 @@ pub fn separable_savings(layers: &[LayerCost]) -> Vec<SeparableSaving> {
 pub fn report(cfg: &Config) -> Report {
     let layers = layer_costs(cfg);
     Report {
-        config: *cfg,
+        config: cfg.clone(),
         convention: CONVENTION,
         totals: totals(&layers),
         shares: shares(&layers),

@@ -52,13 +52,29 @@ pub fn to_input(pixels: &[u8], format: PixelFormat, norm: Normalization, out: &m
     Ok(())
 }
 
-/// Copies RGB or RGBA pixels as RGB bytes into `out` (`out.len() / 3` pixels): a quantized model's input.
-pub fn to_rgb(pixels: &[u8], format: PixelFormat, out: &mut [u8]) -> Result<(), Error> {
+/// Maps RGB or RGBA pixels through `lut` into `out` (`out.len() / 3` pixels, RGB): a quantized model's input.
+pub fn to_quantized(pixels: &[u8], format: PixelFormat, lut: &[u8; 256], out: &mut [u8]) -> Result<(), Error> {
     let bpp = check_pixels(pixels, format, out.len() / 3)?;
     for (o, p) in out.chunks_exact_mut(3).zip(pixels.chunks_exact(bpp)) {
-        o.copy_from_slice(&p[..3]);
+        for (o, &v) in o.iter_mut().zip(p) {
+            *o = lut[v as usize];
+        }
     }
     Ok(())
+}
+
+/// The byte each pixel value becomes in a quantized model's input: the pixel normalized as for a float model,
+/// then quantized with the input's scale and zero point (given in uint8 terms) as TFLite's QUANTIZE does it:
+/// round half away from zero, clamped to the byte range.
+pub fn quantize_lut(norm: Normalization, scale: f32, zero_point: i32) -> [u8; 256] {
+    let mut lut = [0u8; 256];
+    for (p, q) in lut.iter_mut().enumerate() {
+        let real = (p as f32 - norm.mean) / norm.std;
+        let level = (real / scale).round();
+        // NaN (a zero scale is refused at import) and far-out values clamp like TFLite's.
+        *q = if level.is_nan() { 0 } else { (level.clamp(-512.0, 512.0) as i32 + zero_point).clamp(0, 255) as u8 };
+    }
+    lut
 }
 
 /// Largest width or height accepted: checked before anything is allocated.

@@ -12,12 +12,7 @@
 use crate::Error;
 
 /// A fused activation as TFLite defines it; [`activation_range`] turns it into a clamp range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    None,
-    Relu,
-    Relu6,
-}
+pub use crate::arch::Activation;
 
 /// A real multiplier as TFLite stores it: real ≈ multiplier · 2^(shift − 31), with multiplier a Q0.31 value in
 /// [2^30, 2^31) for positive reals (0 for a zero multiplier).
@@ -172,9 +167,10 @@ pub fn activation_range(
     match activation {
         Activation::None => Ok((qmin, qmax)),
         Activation::Relu => Ok((qmin.max(quantize_bound(0.0, scale, zero_point)?), qmax)),
-        Activation::Relu6 => {
-            let low = quantize_bound(0.0, scale, zero_point)?;
-            let high = quantize_bound(6.0, scale, zero_point)?;
+        Activation::Relu6 | Activation::ReluN1To1 => {
+            let (lo, hi) = activation.bounds();
+            let low = quantize_bound(lo, scale, zero_point)?;
+            let high = quantize_bound(hi, scale, zero_point)?;
             Ok((qmin.max(low), qmax.min(high)))
         }
     }

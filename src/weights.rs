@@ -45,7 +45,7 @@ pub struct Weights {
 pub fn filter_shape(l: &LayerSpec) -> Option<[usize; 4]> {
     let [kh, kw] = l.kernel;
     match l.op {
-        OpKind::Conv | OpKind::Pointwise | OpKind::Logits => Some([kh, kw, l.input.c, l.output.c]),
+        OpKind::Conv | OpKind::Pointwise | OpKind::Dense | OpKind::Logits => Some([kh, kw, l.input.c, l.output.c]),
         OpKind::Depthwise => Some([kh, kw, l.input.c, 1]),
         OpKind::AvgPool => None,
     }
@@ -107,7 +107,7 @@ fn seeded_layer(l: &LayerSpec, rng: &mut Rng) -> Option<LayerWeights> {
     let data = (0..n).map(|_| rng.normal() * std).collect();
     let filter = Tensor { shape: crate::tensor::Shape(shape), data };
     let c = l.output.c;
-    if l.op == OpKind::Logits {
+    if matches!(l.op, OpKind::Dense | OpKind::Logits) {
         let filter = Tensor { data: filter.data.iter().map(|w| w * 0.7).collect(), ..filter };
         return Some(LayerWeights { filter, bias: rng.fill_uniform(c, -0.5, 0.5), batch_norm: None });
     }
@@ -155,9 +155,15 @@ pub struct QuantWeights {
     pub logits: QuantParams,
     /// The pool's output (`AvgPool_1a`, the embedding).
     pub embedding: QuantParams,
-    pub softmax: SoftmaxU8,
+    /// TFLite's fixed-point softmax after the logits, if the network ends in one.
+    pub softmax: Option<SoftmaxU8>,
+    /// The output tensor's quantization: the softmax's (1/256), or the logits'.
     pub output: QuantParams,
-    /// True for int8 models: they run shifted into uint8, so bytes at the edges are XORed with 0x80.
+    /// Whether the model's input and output tensors are int8. The engine runs int8 shifted into uint8 (+128:
+    /// the same arithmetic on the same real values), so their bytes are XORed with 0x80 at the edges.
+    pub input_signed: bool,
+    pub output_signed: bool,
+    /// Whether the activations inside are int8 (an end point's bytes are then signed).
     pub signed: bool,
 }
 

@@ -19,14 +19,19 @@ fn reference_end_points(cfg: &Config, weights: &Weights, input: &[f32]) -> Vec<T
         x = match spec.op {
             OpKind::Conv => ops::conv2d(&x, &w.as_ref().unwrap().filter, bias, &o).unwrap(),
             OpKind::Depthwise => ops::depthwise_conv2d(&x, &w.as_ref().unwrap().filter, bias, &o).unwrap(),
-            OpKind::Pointwise | OpKind::Logits => ops::pointwise(&x, &w.as_ref().unwrap().filter, bias).unwrap(),
+            OpKind::Pointwise | OpKind::Dense | OpKind::Logits => {
+                ops::pointwise(&x, &w.as_ref().unwrap().filter, bias).unwrap()
+            }
             OpKind::AvgPool => ops::global_avg_pool(&x).unwrap(),
         };
         if let Some(bn) = w.as_ref().and_then(|w| w.batch_norm.as_ref()) {
             bn.apply(&mut x.data).unwrap();
         }
-        if spec.relu6 {
+        if spec.activation == mobilenet_wasm::arch::Activation::Relu6 {
             ops::relu6_in_place(&mut x.data);
+        } else {
+            let (lo, hi) = spec.activation.bounds();
+            x.data.iter_mut().for_each(|v| *v = v.max(lo).min(hi));
         }
         outs.push(x.clone());
     }
@@ -46,7 +51,7 @@ fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
 
 fn check_against_reference(cfg: Config, seed: u64) {
     let weights = Weights::seeded(&cfg, seed);
-    let mut plan = Plan::new(cfg, &weights).unwrap();
+    let mut plan = Plan::new(cfg.clone(), &weights).unwrap();
     let input = random_input(plan.input_len(), seed + 1);
     let reference = reference_end_points(&cfg, &weights, &input);
     for (spec, want) in cfg.layers().iter().zip(&reference) {
@@ -81,13 +86,13 @@ fn plan_matches_reference_dilated_output_strides() {
 #[test]
 fn full_size_network_runs_and_is_deterministic() {
     let cfg = Config::default();
-    let mut a = Plan::seeded(cfg, 42).unwrap();
+    let mut a = Plan::seeded(cfg.clone(), 42).unwrap();
     let input = random_input(a.input_len(), 9);
     let first = a.run(&input).unwrap().probabilities.to_vec();
     assert_eq!(first.len(), 1001);
     assert!((first.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     assert_eq!(a.run(&input).unwrap().probabilities, &first[..], "buffers are reused cleanly");
-    let mut b = Plan::seeded(cfg, 42).unwrap();
+    let mut b = Plan::seeded(cfg.clone(), 42).unwrap();
     assert_eq!(b.run(&input).unwrap().probabilities, &first[..], "same seed, same weights");
     let mut c = Plan::seeded(cfg, 43).unwrap();
     assert_ne!(c.run(&input).unwrap().probabilities, &first[..]);
@@ -98,9 +103,9 @@ fn seeded_network_is_not_degenerate() {
     // Trained-like statistics: ReLU6 leaves a healthy mix of zeros, live values and a few clipped ones
     // in every layer, and the logits spread enough that the top-5 means something.
     let cfg = Config::default();
-    let mut plan = Plan::seeded(cfg, 1).unwrap();
+    let mut plan = Plan::seeded(cfg.clone(), 1).unwrap();
     let input = random_input(plan.input_len(), 2);
-    for spec in cfg.layers().iter().filter(|l| l.relu6) {
+    for spec in cfg.layers().iter().filter(|l| l.activation == mobilenet_wasm::arch::Activation::Relu6) {
         let act = plan.run_to(&input, &spec.name).unwrap();
         let zeros = act.iter().filter(|&&v| v == 0.0).count() as f32 / act.len() as f32;
         assert!((0.05..0.9).contains(&zeros), "{}: {:.0}% zeros", spec.name, zeros * 100.0);
@@ -158,7 +163,7 @@ fn weights_that_do_not_fit_the_config_are_rejected() {
     assert!(matches!(Plan::new(big, &Weights::seeded(&small, 1)), Err(Error::Shape(_))));
     let mut w = Weights::seeded(&small, 1);
     w.layers[3].as_mut().unwrap().filter.data[0] = f32::INFINITY;
-    assert!(matches!(Plan::new(small, &w), Err(Error::NonFinite(_))));
+    assert!(matches!(Plan::new(small.clone(), &w), Err(Error::NonFinite(_))));
     let mut w = Weights::seeded(&small, 1);
     w.layers.pop();
     assert!(Plan::new(small, &w).is_err());
@@ -167,7 +172,7 @@ fn weights_that_do_not_fit_the_config_are_rejected() {
 #[test]
 fn profile_times_every_layer() {
     let cfg = Config::new(0.25, 64).unwrap();
-    let mut plan = Plan::seeded(cfg, 1).unwrap();
+    let mut plan = Plan::seeded(cfg.clone(), 1).unwrap();
     let input = random_input(plan.input_len(), 1);
     let clock = std::cell::Cell::new(0.0);
     let now = || {
@@ -189,8 +194,8 @@ fn layers_split_across_workers_compute_the_same() {
         (Config::new(0.25, 64).unwrap().with_output_stride(8).unwrap(), 3),
         (Config::new(0.25, 32).unwrap().with_resolution(Resolution { height: 33, width: 47 }).unwrap(), 7),
     ] {
-        let mut whole = Plan::seeded(cfg, 2).unwrap();
-        let mut split = Plan::seeded(cfg, 2).unwrap().with_threads(threads);
+        let mut whole = Plan::seeded(cfg.clone(), 2).unwrap();
+        let mut split = Plan::seeded(cfg.clone(), 2).unwrap().with_threads(threads);
         let input = random_input(whole.input_len(), 3);
         let want = whole.run(&input).unwrap().logits.to_vec();
         assert_eq!(split.run(&input).unwrap().logits, &want[..], "{cfg:?} on {threads} workers");
@@ -205,7 +210,7 @@ fn outputs_that_overflow_are_typed_errors() {
     let mut w = Weights::seeded(&cfg, 1);
     let logits = w.layers.last_mut().unwrap().as_mut().unwrap();
     logits.filter.data.iter_mut().enumerate().for_each(|(i, v)| *v = if i % 2 == 0 { 3e38 } else { -3e38 });
-    let mut plan = Plan::new(cfg, &w).unwrap();
+    let mut plan = Plan::new(cfg.clone(), &w).unwrap();
     let input = vec![0.5; plan.input_len()];
     assert!(matches!(plan.run(&input), Err(Error::NonFinite(_))));
     assert!(matches!(plan.run_pixels(&vec![200; plan.input_len()], PixelFormat::Rgb), Err(Error::NonFinite(_))));

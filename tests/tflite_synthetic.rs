@@ -32,7 +32,7 @@ fn float_files_are_recognized_and_compute_what_the_engine_computes() {
             let bytes = build(&cfg, i as u64, style, false);
             let mut model = Classifier::from_tflite(&[&bytes], Precision::AsStored).unwrap();
             assert_eq!(model.config(), &cfg, "{style:?}: recovered configuration");
-            let mut engine = Plan::seeded(cfg, i as u64).unwrap();
+            let mut engine = Plan::seeded(cfg.clone(), i as u64).unwrap();
             let input = Rng::new(5).fill_uniform(engine.input_len(), -1.0, 1.0);
             let want = engine.run(&input).unwrap().logits.to_vec();
             let Some(plan) = model.plan_mut::<Float>() else { panic!() };

@@ -23,7 +23,7 @@ pub struct Unit {
 /// the logits, and layers below ~2 rows or pixels per thread, stay whole: not worth a hand-off.
 pub fn units(spec: &LayerSpec, window: Option<Geometry>, threads: usize) -> Vec<Unit> {
     let pixels = spec.input.h * spec.input.w;
-    let divisible = !matches!(spec.op, OpKind::AvgPool | OpKind::Logits) && threads > 1;
+    let divisible = !matches!(spec.op, OpKind::AvgPool | OpKind::Dense | OpKind::Logits) && threads > 1;
     let (cin, cout) = (spec.input.c, spec.output.c);
     match window {
         Some(g) if divisible && g.output.h >= 2 * threads => split_rows(&g, threads),

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::kernels::float::{pack, Clamp, Float, FloatLayer};
 use crate::kernels::uint8::{Uint8, Uint8Layer};
 use crate::kernels::Domain;
-use crate::ops::softmax;
+use crate::ops::softmax as softmax_f32;
 use crate::preprocess::{self, Normalization, PixelFormat};
 use crate::quant::SoftmaxU8;
 use crate::weights::{LayerWeights, QuantParams, QuantWeights, Weights};
@@ -42,8 +42,9 @@ pub trait PlanDomain: Domain + Clone + Debug {
         format: PixelFormat,
         input: &mut [Self::Elem],
     ) -> Result<(), Error>;
-    /// The logits layer's output to logits, probabilities and the stored output tensor.
-    fn finish(edges: &Self::Edges, logits: &[Self::Elem], out: &mut Outputs<Self::Elem>);
+    /// The logits layer's output to logits, probabilities and the stored output tensor (the probabilities
+    /// where the network ends in a softmax, else the logits).
+    fn finish(edges: &Self::Edges, logits: &[Self::Elem], softmax: bool, out: &mut Outputs<Self::Elem>);
     /// Turns an end point's output into the values the model stores, in place.
     fn stored(edges: &Self::Edges, out: &mut [Self::Elem]);
     /// The embedding (the pool's output) as floats.
@@ -106,10 +107,10 @@ impl PlanDomain for Float {
         preprocess::to_input(pixels, format, *n, input)
     }
 
-    fn finish(_: &Normalization, logits: &[f32], out: &mut Outputs<f32>) {
+    fn finish(_: &Normalization, logits: &[f32], softmax: bool, out: &mut Outputs<f32>) {
         out.logits.copy_from_slice(logits);
-        softmax(logits, &mut out.probabilities);
-        out.raw.copy_from_slice(&out.probabilities);
+        softmax_f32(logits, &mut out.probabilities);
+        out.raw.copy_from_slice(if softmax { &out.probabilities } else { logits });
     }
 
     fn stored(_: &Normalization, _: &mut [f32]) {}
@@ -121,27 +122,35 @@ impl PlanDomain for Float {
 
 /// Folds the layer's batch norm into its filter and bias, then packs them in the float families' layout.
 fn float_layer(spec: &LayerSpec, w: Option<&LayerWeights>) -> Result<FloatLayer, Error> {
-    let clamp = if spec.relu6 { Clamp::RELU6 } else { Clamp::NONE };
+    let clamp = Clamp::of(spec.activation);
     let Some(w) = w else { return Ok(FloatLayer::Pool { channels: spec.input.c }) };
     let (filter, bias) = w.folded()?;
     Ok(match spec.op {
         OpKind::Conv => FloatLayer::Conv(pack::conv(&filter, &bias)?, clamp),
         OpKind::Depthwise => FloatLayer::Depthwise(pack::depthwise(&filter, &bias)?, clamp),
-        OpKind::Pointwise | OpKind::Logits => FloatLayer::Pointwise(pack::pointwise(&filter, &bias)?, clamp),
+        OpKind::Pointwise | OpKind::Dense | OpKind::Logits => {
+            FloatLayer::Pointwise(pack::pointwise(&filter, &bias)?, clamp)
+        }
         OpKind::AvgPool => FloatLayer::Pool { channels: spec.input.c },
     })
 }
 
-/// Quantization at a quantized network's edges.
+/// Quantization at a quantized network's edges, in the uint8 terms the engine runs in.
 #[derive(Clone, Debug)]
 pub struct QuantEdges {
     pub input: QuantParams,
     pub logits: QuantParams,
     pub embedding: QuantParams,
     pub output: QuantParams,
-    pub softmax: SoftmaxU8,
-    /// 0x80 for int8 models (run shifted into uint8), else 0.
+    /// TFLite's fixed-point softmax after the logits, if the network ends in one.
+    pub softmax: Option<SoftmaxU8>,
+    /// 0x80 where the model's input (output) tensor is int8: its bytes are the engine's XOR 0x80.
+    pub input_flip: u8,
+    pub output_flip: u8,
+    /// 0x80 where the activations inside are int8.
     pub flip: u8,
+    /// Pixel value → input byte: the pixel normalized to [-1, 1], quantized with the input's own parameters.
+    pub pixels: Box<[u8; 256]>,
 }
 
 impl NetworkWeights for QuantWeights {
@@ -154,18 +163,23 @@ impl NetworkWeights for QuantWeights {
         let layers = specs.iter().zip(weights.layers).map(|(spec, w)| match (spec.op, w) {
             (OpKind::Conv, Some(f)) => Ok(Uint8Layer::Conv(f)),
             (OpKind::Depthwise, Some(f)) => Ok(Uint8Layer::Depthwise(f)),
-            (OpKind::Pointwise | OpKind::Logits, Some(f)) => Ok(Uint8Layer::Pointwise(f)),
+            (OpKind::Pointwise | OpKind::Dense | OpKind::Logits, Some(f)) => Ok(Uint8Layer::Pointwise(f)),
             (OpKind::AvgPool, None) => Ok(Uint8Layer::Pool { channels: spec.input.c, pool }),
             _ => Err(Error::shape(format!("{}: quantized weights do not fit the layer", spec.name))),
         });
         let layers = layers.collect::<Result<_, _>>()?;
+        let flip = |signed: bool| if signed { 0x80 } else { 0 };
+        let input = weights.input;
         let edges = QuantEdges {
-            input: weights.input,
+            input,
             logits: weights.logits,
             embedding: weights.embedding,
             output: weights.output,
             softmax: weights.softmax,
-            flip: if weights.signed { 0x80 } else { 0 },
+            input_flip: flip(weights.input_signed),
+            output_flip: flip(weights.output_signed),
+            flip: flip(weights.signed),
+            pixels: Box::new(preprocess::quantize_lut(Normalization::MINUS_ONE_ONE, input.scale, input.zero_point)),
         };
         Ok((layers, edges))
     }
@@ -191,25 +205,33 @@ impl PlanDomain for Uint8 {
                 input.len()
             )));
         }
-        input.iter_mut().zip(raw).for_each(|(d, &s)| *d = s ^ edges.flip);
+        input.iter_mut().zip(raw).for_each(|(d, &s)| *d = s ^ edges.input_flip);
         Ok(())
     }
 
-    /// Quantized image models take pixel bytes as their input tensor (uint8 as they are; int8 as pixel − 128,
-    /// which is the same bytes in the shifted domain).
-    fn load_pixels(_: &QuantEdges, pixels: &[u8], format: PixelFormat, input: &mut [u8]) -> Result<(), Error> {
-        preprocess::to_rgb(pixels, format, input)
+    /// Pixels are normalized as for a float model ([-1, 1]) and quantized with the input's scale and zero point.
+    fn load_pixels(edges: &QuantEdges, pixels: &[u8], format: PixelFormat, input: &mut [u8]) -> Result<(), Error> {
+        preprocess::to_quantized(pixels, format, &edges.pixels, input)
     }
 
-    fn finish(edges: &QuantEdges, logits: &[u8], out: &mut Outputs<u8>) {
+    fn finish(edges: &QuantEdges, logits: &[u8], _: bool, out: &mut Outputs<u8>) {
         for (l, &q) in out.logits.iter_mut().zip(logits) {
             *l = edges.logits.dequantize(q);
         }
-        edges.softmax.run(logits, &mut out.raw);
-        for (p, &q) in out.probabilities.iter_mut().zip(&out.raw) {
-            *p = edges.output.dequantize(q);
+        match &edges.softmax {
+            Some(softmax) => {
+                softmax.run(logits, &mut out.raw);
+                for (p, &q) in out.probabilities.iter_mut().zip(&out.raw) {
+                    *p = edges.output.dequantize(q);
+                }
+            }
+            // A network ending in its logits: the stored output is the logits, and probabilities a float softmax.
+            None => {
+                out.raw.copy_from_slice(logits);
+                softmax_f32(&out.logits, &mut out.probabilities);
+            }
         }
-        Self::stored(edges, &mut out.raw);
+        out.raw.iter_mut().for_each(|v| *v ^= edges.output_flip);
     }
 
     fn stored(edges: &QuantEdges, out: &mut [u8]) {

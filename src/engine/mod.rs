@@ -255,7 +255,7 @@ impl<D: PlanDomain> Plan<D> {
     /// The outputs of a full run; an error where they are not finite (a float model whose weights overflow
     /// f32 gives NaN probabilities), rather than scores that mean nothing.
     fn output(&mut self) -> Result<Output<'_, D::Elem>, Error> {
-        D::finish(&self.edges, &self.ping[..self.config.num_classes], &mut self.outputs);
+        D::finish(&self.edges, &self.ping[..self.config.num_classes], self.config.softmax, &mut self.outputs);
         let o = &self.outputs;
         if !o.logits.iter().chain(&o.probabilities).all(|v| v.is_finite()) {
             return Err(Error::NonFinite("the network's outputs: its weights or input overflow float32".into()));
@@ -273,7 +273,8 @@ impl Plan<Float> {
     /// A plan with deterministic seeded weights (see [`Weights::seeded`]).
     pub fn seeded(config: Config, seed: u64) -> Result<Plan<Float>, Error> {
         budget::check(&config, std::mem::size_of::<f32>())?; // before the weights are made
-        Plan::new(config, &Weights::seeded(&config, seed))
+        let weights = Weights::seeded(&config, seed);
+        Plan::new(config, &weights)
     }
 
     /// How [`Plan::run_pixels`] maps bytes to inputs (default: [-1, 1], as the TF checkpoints).
@@ -289,7 +290,7 @@ impl Plan<Uint8> {
         self.edges.input
     }
 
-    /// Whether the model's tensors are int8 (their raw bytes are signed).
+    /// Whether the model's activations are int8 (an end point's raw bytes are signed).
     pub fn is_signed(&self) -> bool {
         self.edges.flip != 0
     }

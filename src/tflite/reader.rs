@@ -541,7 +541,7 @@ fn options_type(op: &BuiltinOp) -> Option<u8> {
         BuiltinOp::Reshape => Some(17),
         BuiltinOp::Mean => Some(27),
         BuiltinOp::Squeeze => Some(30),
-        BuiltinOp::Other(_) | BuiltinOp::Custom(_) => None,
+        BuiltinOp::Quantize | BuiltinOp::Dequantize | BuiltinOp::Other(_) | BuiltinOp::Custom(_) => None,
     }
 }
 
@@ -587,7 +587,7 @@ fn read_options(index: usize, op: &BuiltinOp, t: &Table<'_, '_>) -> Result<Optio
         BuiltinOp::Reshape => Options::Reshape { new_shape: o.i32s(0, MAX_RANK, "ReshapeOptions.new_shape")? },
         BuiltinOp::Squeeze => Options::Squeeze { squeeze_dims: o.i32s(0, MAX_RANK, "SqueezeOptions.squeeze_dims")? },
         BuiltinOp::Mean => Options::Reducer { keep_dims: o.bool_or(0, false)? },
-        BuiltinOp::Other(_) | BuiltinOp::Custom(_) => Options::None,
+        BuiltinOp::Quantize | BuiltinOp::Dequantize | BuiltinOp::Other(_) | BuiltinOp::Custom(_) => Options::None,
     })
 }
 

@@ -7,6 +7,8 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorType {
     Float32,
+    /// IEEE half precision: weights of `supported_types=[float16]` models, read through DEQUANTIZE.
+    Float16,
     Int32,
     Uint8,
     Int64,
@@ -19,6 +21,7 @@ impl TensorType {
     pub fn from_code(code: i8) -> Self {
         match code {
             0 => TensorType::Float32,
+            1 => TensorType::Float16,
             2 => TensorType::Int32,
             3 => TensorType::Uint8,
             4 => TensorType::Int64,
@@ -31,6 +34,7 @@ impl TensorType {
     pub fn size(self) -> Option<usize> {
         match self {
             TensorType::Float32 | TensorType::Int32 => Some(4),
+            TensorType::Float16 => Some(2),
             TensorType::Uint8 | TensorType::Int8 => Some(1),
             TensorType::Int64 => Some(8),
             TensorType::Other(_) => None,
@@ -40,6 +44,7 @@ impl TensorType {
     pub fn name(self) -> String {
         match self {
             TensorType::Float32 => "FLOAT32".into(),
+            TensorType::Float16 => "FLOAT16".into(),
             TensorType::Int32 => "INT32".into(),
             TensorType::Uint8 => "UINT8".into(),
             TensorType::Int64 => "INT64".into(),
@@ -60,6 +65,10 @@ pub enum BuiltinOp {
     Softmax,
     Mean,
     Squeeze,
+    /// Float or integer to integer: at a full-integer model's edges (uint8 ↔ int8).
+    Quantize,
+    /// Integer or float16 to float: in front of float16 weights.
+    Dequantize,
     /// A builtin we do not run, by code (e.g. 17 = MAX_POOL_2D).
     Other(i32),
     /// A custom op, by its custom_code.
@@ -77,6 +86,8 @@ impl BuiltinOp {
             25 => BuiltinOp::Softmax,
             40 => BuiltinOp::Mean,
             43 => BuiltinOp::Squeeze,
+            114 => BuiltinOp::Quantize,
+            6 => BuiltinOp::Dequantize,
             c => BuiltinOp::Other(c),
         }
     }
@@ -92,6 +103,8 @@ impl BuiltinOp {
             BuiltinOp::Softmax => "SOFTMAX".into(),
             BuiltinOp::Mean => "MEAN".into(),
             BuiltinOp::Squeeze => "SQUEEZE".into(),
+            BuiltinOp::Quantize => "QUANTIZE".into(),
+            BuiltinOp::Dequantize => "DEQUANTIZE".into(),
             BuiltinOp::Other(c) => format!("builtin operator {c}"),
             BuiltinOp::Custom(name) => format!("custom operator {name:?}"),
         }
@@ -105,11 +118,12 @@ pub enum Padding {
     Valid,
 }
 
-/// TFLite's `ActivationFunctionType` (NONE, RELU, RELU6 run; others are kept by code for the error).
+/// TFLite's `ActivationFunctionType` (NONE, RELU, RELU_N1_TO_1, RELU6 run; others are kept by code for the error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
     None,
     Relu,
+    ReluN1To1,
     Relu6,
     Other(i8),
 }
@@ -119,6 +133,7 @@ impl Activation {
         match code {
             0 => Activation::None,
             1 => Activation::Relu,
+            2 => Activation::ReluN1To1,
             3 => Activation::Relu6,
             c => Activation::Other(c),
         }
@@ -131,6 +146,7 @@ impl Activation {
             Activation::None => Ok(Fused::None),
             Activation::Relu => Ok(Fused::Relu),
             Activation::Relu6 => Ok(Fused::Relu6),
+            Activation::ReluN1To1 => Ok(Fused::ReluN1To1),
             Activation::Other(code) => {
                 Err(crate::Error::unsupported(None, "fused activation", format!("activation function code {code}")))
             }
@@ -241,7 +257,7 @@ mod tests {
 
     #[test]
     fn activations_the_engine_does_not_run_are_refused() {
-        assert!(Activation::Other(2).fused().is_err());
+        assert!(Activation::Other(4).fused().is_err());
         assert_eq!(Activation::from_code(3).fused(), Ok(crate::quant::Activation::Relu6));
     }
 }

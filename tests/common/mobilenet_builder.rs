@@ -91,7 +91,7 @@ fn activation(b: &mut ModelBuilder, name: &str, shape: &[i32], act: Act) -> i32 
 
 /// Calibration: the largest |logit| the seeded float network gives on a few random inputs.
 fn logit_range(cfg: &Config, seed: u64) -> f32 {
-    let mut plan = Plan::seeded(*cfg, seed).unwrap();
+    let mut plan = Plan::seeded(cfg.clone(), seed).unwrap();
     let mut rng = Rng::new(seed ^ 77);
     let mut m = 0.0f32;
     for _ in 0..4 {
@@ -170,7 +170,7 @@ pub fn model(cfg: &Config, seed: u64, style: Style, int8: bool) -> ModelBuilder 
         };
         let y = activation(&mut b, &spec.name, &out_shape, out_act);
         let (s, rate) = (spec.stride as i32, spec.rate as i32);
-        let act = if spec.relu6 { tb::RELU6 } else { tb::NONE };
+        let act = activation_code(spec.activation);
         match spec.op {
             OpKind::Depthwise => b.op(
                 DEPTHWISE_CONV_2D,
@@ -178,7 +178,7 @@ pub fn model(cfg: &Config, seed: u64, style: Style, int8: bool) -> ModelBuilder 
                 &[y],
                 Some(tb::depthwise_options(tb::SAME, [s, s], [rate, rate], 1, act)),
             ),
-            OpKind::Logits if dense => {
+            OpKind::Dense | OpKind::Logits if dense => {
                 b.op(FULLY_CONNECTED, &[x, filter, bias_t], &[y], Some(tb::fully_connected_options(act, 0, false)))
             }
             _ => {
@@ -247,4 +247,15 @@ fn quantized_filter(
     let bias_scales: Vec<f32> = scales.iter().map(|s| s * in_scale).collect();
     b.quantize(bt, &bias_scales, &vec![0; cout], 0);
     (f, bt)
+}
+
+/// TFLite's fused_activation_function code.
+pub fn activation_code(a: mobilenet_wasm::arch::Activation) -> i8 {
+    use mobilenet_wasm::arch::Activation;
+    match a {
+        Activation::None => tb::NONE,
+        Activation::Relu => 1,
+        Activation::ReluN1To1 => 2,
+        Activation::Relu6 => tb::RELU6,
+    }
 }

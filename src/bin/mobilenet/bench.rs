@@ -36,7 +36,7 @@ pub fn run(args: &[String]) -> Result<String, CliError> {
     }
     let mut model = model;
     let times = time_runs(&mut model, runs, warmup)?;
-    let cfg = *model.config();
+    let cfg = model.config().clone();
     let macs = inspect::report(&cfg).totals.macs as f64;
     let m = Measurement {
         engine: "ours-native",
@@ -97,7 +97,7 @@ fn percentile(times: &[f64], q: f64) -> f64 {
 
 /// Per-layer time (median of 20 profiled runs) and GMAC/s.
 fn layers(model: &mut Classifier) -> Result<String, CliError> {
-    let cfg = *model.config();
+    let cfg = model.config().clone();
     let costs = inspect::layer_costs(&cfg);
     let clock = Instant::now();
     let now = || clock.elapsed().as_secs_f64() * 1e3;

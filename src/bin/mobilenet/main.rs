@@ -67,7 +67,7 @@ fn run(args: &[String]) -> Result<String, CliError> {
             let flags =
                 Flags::parse(rest, &["alpha", "resolution", "classes", "output-stride", "model"], &["json"], false)?;
             let cfg = match flags.get("model") {
-                Some(models) => *cli::load_model(models, false)?.config(),
+                Some(models) => cli::load_model(models, false)?.config().clone(),
                 None => flags.config()?,
             };
             let report = inspect::report(&cfg);
@@ -93,7 +93,7 @@ fn run(args: &[String]) -> Result<String, CliError> {
 
 fn run_seeded(cfg: &Config, seed: u64, k: usize) -> Result<String, mobilenet_wasm::Error> {
     let build = Instant::now();
-    let mut plan = Plan::seeded(*cfg, seed)?;
+    let mut plan = Plan::seeded(cfg.clone(), seed)?;
     let build_ms = build.elapsed().as_secs_f64() * 1e3;
     let mut rng = mobilenet_wasm::rng::Rng::new(seed ^ 0x5eed);
     let input = rng.fill_uniform(plan.input_len(), -1.0, 1.0);

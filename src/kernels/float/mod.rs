@@ -24,6 +24,11 @@ impl Clamp {
     pub const RELU6: Clamp = Clamp { min: 0.0, max: 6.0 };
     pub const NONE: Clamp = Clamp { min: f32::NEG_INFINITY, max: f32::INFINITY };
 
+    pub fn of(activation: crate::arch::Activation) -> Clamp {
+        let (min, max) = activation.bounds();
+        Clamp { min, max }
+    }
+
     #[inline(always)]
     pub fn apply(self, x: f32) -> f32 {
         x.max(self.min).min(self.max)

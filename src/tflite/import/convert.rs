@@ -1,7 +1,7 @@
 //! The weights in the engine's layouts: float, or integer parameters computed exactly as TFLite's reference
 //! kernels compute them.
 
-use super::graph::{hwc, Node};
+use super::graph::{hwc, Graph, Node, Step};
 use super::recognize::{Found, Parts};
 use crate::arch::OpKind;
 use crate::error::Error;
@@ -179,7 +179,7 @@ fn dequantize_filter(data: &[u8], dtype: TensorType, scales: &[(f32, i32)], cout
 }
 
 /// Integer layers with TFLite's reference requantization; int8 models shifted into uint8 (+128).
-pub(super) fn quant_weights(input: &Tensor, parts: &Parts, signed: bool) -> Result<QuantWeights, Error> {
+pub(super) fn quant_weights(graph: &Graph, parts: &Parts, signed: bool) -> Result<QuantWeights, Error> {
     let layers = parts.layers();
     let node0 = parts.stem.node;
     let want = if signed { TensorType::Int8 } else { TensorType::Uint8 };
@@ -213,9 +213,13 @@ pub(super) fn quant_weights(input: &Tensor, parts: &Parts, signed: bool) -> Resu
     }
     let head = parts.head.logits();
     let logits = activation_quant(head.output, head.node)?;
-    let softmax = SoftmaxU8::new(logits.scale, 1.0)?;
-    let inq = activation_quant(input, node0)?;
     let shifted = |q: QuantParams| QuantParams { scale: q.scale, zero_point: q.zero_point + shift };
+    let (softmax, output) = match &graph.softmax {
+        Some(step) => (Some(softmax(step, logits, shift)?), QuantParams { scale: 1.0 / 256.0, zero_point: 0 }),
+        None => (None, shifted(logits)),
+    };
+    // The edges' QUANTIZE ops only shift (checked): the model's input means what the stem's input means.
+    let inq = activation_quant(parts.stem.input, node0)?;
     Ok(QuantWeights {
         layers: out,
         pool,
@@ -223,9 +227,23 @@ pub(super) fn quant_weights(input: &Tensor, parts: &Parts, signed: bool) -> Resu
         logits: shifted(logits),
         embedding: shifted(embedding),
         softmax,
-        output: QuantParams { scale: 1.0 / 256.0, zero_point: 0 },
+        output,
+        input_signed: graph.input.dtype == TensorType::Int8,
+        output_signed: graph.output.dtype == TensorType::Int8,
         signed,
     })
+}
+
+/// SOFTMAX: TFLite's quantized softmax writes scale 1/256 with the type's lowest value as zero point.
+fn softmax(step: &Step, logits: QuantParams, shift: i32) -> Result<SoftmaxU8, Error> {
+    let out = activation_quant(step.output, step.node)?;
+    if out.scale != 1.0 / 256.0 || out.zero_point + shift != 0 {
+        let (s, zp) = (out.scale, out.zero_point);
+        return Err(step
+            .node
+            .fail(format!("output scale {s} and zero point {zp}: quantized SOFTMAX writes 1/256 and {}", -shift)));
+    }
+    SoftmaxU8::new(logits.scale, 1.0).map_err(|e| step.node.fail(e.to_string()))
 }
 
 /// AVERAGE_POOL_2D: TFLite's reference kernel assumes one quantization for input and output.
@@ -283,7 +301,12 @@ fn quant_layer(
     if let Some(b) = bias.iter().find(|b| b.unsigned_abs() > 1 << 30) {
         return Err(f.node.fail(format!("bias value {b} is out of range")));
     }
-    let per_channel = scales.windows(2).any(|w| w[0].0 != w[1].0);
+    // TFLite: int8 conv and depthwise always, and int8 fully connected with per-channel scales, compute each
+    // channel's multiplier in double (PopulateConvolutionQuantizationParams); uint8 layers and per-tensor
+    // int8 fully connected round the scale product to float first (GetQuantizedConvolutionMultipler).
+    let fc = f.node.op.op == BuiltinOp::FullyConnected;
+    let per_channel_scales = filter.quantization.as_ref().is_some_and(|q| q.scale.len() > 1);
+    let per_channel = signed && (!fc || per_channel_scales);
     let multipliers = scales
         .iter()
         .map(|&(ws, _)| {

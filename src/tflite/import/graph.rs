@@ -2,7 +2,7 @@
 //! output, and walked as a linear graph.
 
 use crate::error::Error;
-use crate::tflite::schema::{BuiltinOp, Model, Operator, Options, Quantization, Tensor};
+use crate::tflite::schema::{BuiltinOp, Model, Operator, Options, Quantization, Tensor, TensorType};
 
 /// One op of the chained models, with where it came from for error messages.
 pub(super) struct Node<'m, 'a> {
@@ -126,17 +126,23 @@ pub(super) struct Step<'n, 'm, 'a> {
     pub output: &'m Tensor<'a>,
 }
 
-/// The chained files as one linear graph, checked to end with SOFTMAX.
+/// The chained files as one linear graph: compute ops, then optionally SOFTMAX, with QUANTIZE edges allowed.
 pub(super) struct Graph<'n, 'm, 'a> {
+    /// The model's input tensor, as the caller fills it.
     pub input: &'m Tensor<'a>,
+    /// The model's output tensor, as the caller reads it.
+    pub output: &'m Tensor<'a>,
     /// The first op: errors about the input tensor name it.
     pub first: &'n Node<'m, 'a>,
-    /// The compute ops in order; the relabels and the SOFTMAX between and after them are checked and left out.
+    /// The compute ops in order; relabels, edges and the SOFTMAX are checked and left out.
     pub steps: Vec<Step<'n, 'm, 'a>>,
+    /// The SOFTMAX after the logits, if the network ends in one.
+    pub softmax: Option<Step<'n, 'm, 'a>>,
 }
 
-/// Walks the ops as one linear chain, keeping the compute ops; RESHAPE and SQUEEZE only relabel shapes, and
-/// SOFTMAX must come last.
+/// Walks the ops as one linear chain, keeping the compute ops. RESHAPE and SQUEEZE only relabel shapes; constant
+/// DEQUANTIZE ops were folded into weights; a QUANTIZE may only shift uint8 ↔ int8 at the input or the output
+/// (a full-integer model's edges), and after SOFTMAX nothing but that QUANTIZE may come.
 pub(super) fn linearise<'n, 'm, 'a>(nodes: &'n [Node<'m, 'a>]) -> Result<Graph<'n, 'm, 'a>, Error> {
     let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
         return Err(Error::unsupported(None, "model", "has no operators"));
@@ -144,20 +150,31 @@ pub(super) fn linearise<'n, 'm, 'a>(nodes: &'n [Node<'m, 'a>]) -> Result<Graph<'
     let input = model_input(first.model)?;
     let mut current = input;
     let mut steps = Vec::new();
-    let mut softmax_seen = false;
+    let mut softmax = None;
+    let mut output_edge = false;
     let mut prev_file = first.file;
     for node in nodes {
+        if node.op.op == BuiltinOp::Dequantize && node.output()?.data.is_some() {
+            continue; // folded: its output is a constant now
+        }
         let read = node.required(0)?;
         // At a file boundary the next file's input stands for the previous output (checked equal).
         let links = node.file != prev_file && std::ptr::eq(read, model_input(node.model)?);
         if !std::ptr::eq(read, current) && !links {
             return Err(node.fail("does not read the previous operator's output: only linear networks are supported"));
         }
-        if softmax_seen {
-            return Err(node.fail("comes after SOFTMAX"));
+        if output_edge {
+            return Err(node.fail("comes after the output QUANTIZE"));
         }
         let output = node.output()?;
         match &node.op.op {
+            BuiltinOp::Quantize
+                if steps.is_empty() || softmax.is_some() || node.index + 1 == node.model.operators.len() =>
+            {
+                check_edge(node, read, output)?;
+                output_edge = !steps.is_empty();
+            }
+            _ if softmax.is_some() => return Err(node.fail("comes after SOFTMAX")),
             BuiltinOp::Conv2d
             | BuiltinOp::DepthwiseConv2d
             | BuiltinOp::AveragePool2d
@@ -166,20 +183,57 @@ pub(super) fn linearise<'n, 'm, 'a>(nodes: &'n [Node<'m, 'a>]) -> Result<Graph<'
             BuiltinOp::Reshape | BuiltinOp::Squeeze => check_relabel(node, read, output)?,
             BuiltinOp::Softmax => {
                 check_softmax(node, read, output)?;
-                softmax_seen = true;
+                softmax = Some(Step { node, input: read, output });
             }
-            other => return Err(node.fail(format!("{} is not supported", other.name()))),
+            BuiltinOp::Quantize => return Err(node.fail("in the middle of the network: only at its input or output")),
+            other => {
+                return Err(node.fail(format!(
+                    "{} is not supported (a MobileNet v1 runs CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D or MEAN, \
+                 FULLY_CONNECTED, RESHAPE, SQUEEZE, SOFTMAX, and QUANTIZE / DEQUANTIZE at its edges)",
+                    other.name()
+                )))
+            }
         }
         current = output;
         prev_file = node.file;
     }
-    if !softmax_seen {
-        return Err(last.fail("the network must end with SOFTMAX (chain the head model after an embedding extractor)"));
+    let output = model_output(last.model)?;
+    if !std::ptr::eq(current, output) {
+        return Err(last.fail("the graph output is not the last operator's output"));
     }
-    if !std::ptr::eq(current, model_output(last.model)?) {
-        return Err(last.fail("the graph output is not the SOFTMAX output"));
+    Ok(Graph { input, output, first, steps, softmax })
+}
+
+/// A QUANTIZE at the model's edge: uint8 ↔ int8 with one scale and zero points 128 apart is the same real
+/// value with the same bytes once shifted by 128, which is how the engine runs int8; anything else would
+/// change values, and is refused rather than approximated.
+fn check_edge(node: &Node, input: &Tensor, output: &Tensor) -> Result<(), Error> {
+    let integer = |t: &Tensor| matches!(t.dtype, TensorType::Uint8 | TensorType::Int8);
+    if !integer(input) {
+        return Err(node.fail(format!(
+            "QUANTIZE from {}: only integer inputs are supported; convert with \
+             converter.inference_input_type = tf.uint8 (or tf.int8)",
+            input.dtype.name()
+        )));
     }
-    Ok(Graph { input, first, steps })
+    let params = |t: &Tensor| match &t.quantization {
+        Some(q) if q.scale.len() == 1 && q.zero_point.len() <= 1 => {
+            let zp = q.zero_point.first().copied().unwrap_or(0);
+            Some((q.scale[0].to_bits(), zp + if t.dtype == TensorType::Int8 { 128 } else { 0 }))
+        }
+        _ => None,
+    };
+    match (params(input), params(output), integer(output)) {
+        (Some(a), Some(b), true) if a == b && input.elements() == output.elements() => Ok(()),
+        _ => Err(node.fail(format!(
+            "QUANTIZE from {} {} to {} {}: only the uint8 <-> int8 shift at a full-integer model's edges \
+             (one scale, zero points 128 apart) is supported",
+            input.dtype.name(),
+            quant_text(&input.quantization),
+            output.dtype.name(),
+            quant_text(&output.quantization)
+        ))),
+    }
 }
 
 fn check_relabel(node: &Node, input: &Tensor, output: &Tensor) -> Result<(), Error> {

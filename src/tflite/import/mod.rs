@@ -9,6 +9,7 @@
 //! and `convert` builds the weights.
 
 mod convert;
+mod fold;
 mod graph;
 mod recognize;
 mod validate;
@@ -18,7 +19,7 @@ use crate::arch::Config;
 use crate::error::Error;
 use crate::preprocess::Normalization;
 use crate::weights::{QuantWeights, Weights};
-use convert::{activation_quant, float_weights, quant_weights};
+use convert::{float_weights, quant_weights};
 use recognize::infer_config;
 use validate::check_layers;
 
@@ -49,28 +50,48 @@ pub struct Imported {
 
 /// Imports one model, or several chained (e.g. an embedding extractor followed by its head).
 pub fn import(models: &[Model<'_>], precision: Precision) -> Result<Imported, Error> {
-    let nodes = graph::chain(models)?;
+    let folded = models.iter().map(fold::constants).collect::<Result<Vec<_>, _>>()?;
+    let models: Vec<Model<'_>> = models.iter().zip(&folded).map(|(m, f)| fold::apply(m, f)).collect();
+    let nodes = graph::chain(&models)?;
     let graph = graph::linearise(&nodes)?;
     let parts = recognize::parts(&graph.steps)?;
     let (input, first) = (graph.input, graph.first);
-    let config = infer_config(input, &parts)?;
+    let config = infer_config(input, &parts, graph.softmax.is_some())?;
     let layers = parts.layers();
     check_layers(&config, &layers)?;
-    let input_type = input.dtype;
-    let network = match (input_type, precision) {
+    // What the layers compute in: a full-integer model may take uint8 at its edge and run int8 inside.
+    let compute = parts.stem.input.dtype;
+    let network = match (compute, precision) {
         (TensorType::Float32, _) => {
+            refuse_hybrid(&layers)?;
             Network::Float { weights: float_weights(&layers, false)?, normalization: Normalization::MINUS_ONE_ONE }
         }
         (TensorType::Uint8 | TensorType::Int8, Precision::Float) => {
-            let q = activation_quant(input, first)?;
-            let offset = if input_type == TensorType::Int8 { 128.0 } else { 0.0 };
-            let normalization = Normalization { mean: q.zero_point as f32 + offset, std: 1.0 / q.scale };
-            Network::Float { weights: float_weights(&layers, true)?, normalization }
+            Network::Float { weights: float_weights(&layers, true)?, normalization: Normalization::MINUS_ONE_ONE }
         }
         (TensorType::Uint8 | TensorType::Int8, Precision::AsStored) => {
-            Network::Quantized(quant_weights(input, &parts, input_type == TensorType::Int8)?)
+            Network::Quantized(quant_weights(&graph, &parts, compute == TensorType::Int8)?)
         }
         (other, _) => return Err(first.fail(format!("input tensor type {} is not supported", other.name()))),
     };
-    Ok(Imported { config, network, input_type })
+    Ok(Imported { config, network, input_type: input.dtype })
+}
+
+/// Dynamic-range models (int8 weights, float activations) run on TFLite's hybrid kernels, which quantize
+/// every layer's input on the fly; their results depend on which kernels run (the reference and the default
+/// ones differ by up to 0.47 in probability), so they are refused by name rather than approximated.
+fn refuse_hybrid(layers: &[recognize::Found]) -> Result<(), Error> {
+    let integer = |f: &&recognize::Found| {
+        f.node.input(1).ok().flatten().is_some_and(|w| matches!(w.dtype, TensorType::Int8 | TensorType::Uint8))
+    };
+    let hybrid: Vec<String> =
+        layers.iter().filter(integer).map(|f| format!("{} {}", f.node.op.op.name(), f.node.index)).collect();
+    let Some(first) = layers.iter().find(integer) else { return Ok(()) };
+    Err(first.node.fail(format!(
+        "a dynamic-range model: {} layers have int8 weights with float activations (hybrid kernels: {}); \
+         convert it as full integer (a representative dataset and TFLITE_BUILTINS_INT8) or with \
+         supported_types=[tf.float16] instead",
+        hybrid.len(),
+        hybrid.join(", ")
+    )))
 }

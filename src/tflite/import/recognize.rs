@@ -1,13 +1,13 @@
 //! Which MobileNet v1 the compute ops form. The parts are found by their role: the backbone (the stem conv and
 //! the depthwise/pointwise blocks) ends at the global pool, and whatever follows the pool is the head. Today
-//! the only head run is MobileNet's own, one logits layer; the configuration (alpha, resolution, output
+//! head is any chain of fully connected layers (MobileNet's own logits alone, or Keras' Dense layers); the configuration (alpha, resolution, output
 //! stride, classes) is then read off the shapes.
 
 use super::graph::{hwc, Node, Step};
 use super::validate::{check_layers, shapes_match};
-use crate::arch::{Config, LayerSpec, OpKind, Resolution};
+use crate::arch::{Activation, Config, Dense, LayerSpec, OpKind, Resolution, MAX_HIDDEN};
 use crate::error::Error;
-use crate::tflite::schema::{BuiltinOp, Tensor};
+use crate::tflite::schema::{BuiltinOp, Options, Tensor};
 
 /// A compute layer with the kind of MobileNet layer it is.
 #[derive(Clone, Copy)]
@@ -24,25 +24,22 @@ pub(super) struct Block<'n, 'm, 'a> {
     pub pointwise: Found<'n, 'm, 'a>,
 }
 
-/// The classifier after the pool. Only MobileNet v1's own is accepted today; another head (e.g. Keras'
-/// `Dense(100, relu)` then `Dense(N)`) would be another variant.
-pub(super) enum Head<'n, 'm, 'a> {
-    /// One 1x1 CONV_2D or FULLY_CONNECTED from the pooled features to the class logits.
-    Logits(Found<'n, 'm, 'a>),
+/// The classifier after the pool: fully connected layers (FULLY_CONNECTED, or 1x1 CONV_2D), the last of
+/// which gives the logits. MobileNet v1's own head is the logits layer alone; Keras heads add `Dense` layers.
+pub(super) struct Head<'n, 'm, 'a> {
+    /// The layers between the pool and the logits.
+    pub hidden: Vec<Found<'n, 'm, 'a>>,
+    pub logits: Found<'n, 'm, 'a>,
 }
 
 impl<'n, 'm, 'a> Head<'n, 'm, 'a> {
     pub fn layers(&self) -> Vec<Found<'n, 'm, 'a>> {
-        match self {
-            Head::Logits(f) => vec![*f],
-        }
+        self.hidden.iter().copied().chain([self.logits]).collect()
     }
 
     /// The layer whose output the SOFTMAX reads.
     pub fn logits(&self) -> &Found<'n, 'm, 'a> {
-        match self {
-            Head::Logits(f) => f,
-        }
+        &self.logits
     }
 }
 
@@ -158,27 +155,48 @@ fn mismatch(found: &Found, want: &LayerSpec) -> Error {
     ))
 }
 
-/// The layers after the pool; only one logits layer is run today.
+/// The layers after the pool: any chain of fully connected layers (or 1x1 convs), the last being the logits.
 fn find_head<'n, 'm, 'a>(pool: &Found<'n, 'm, 'a>, after: &[Found<'n, 'm, 'a>]) -> Result<Head<'n, 'm, 'a>, Error> {
-    match after {
-        // A 1x1 conv after the pool is the logits layer.
-        [f] if matches!(f.kind, OpKind::Pointwise | OpKind::Logits) => {
-            Ok(Head::Logits(Found { kind: OpKind::Logits, ..*f }))
-        }
-        _ => {
-            let ops: Vec<String> = after.iter().map(|f| f.node.op.op.name()).collect();
-            let found = if ops.is_empty() { "nothing".into() } else { ops.join(", ") };
-            let at = after.first().unwrap_or(pool);
-            Err(at.node.fail(format!(
-                "unsupported head after the pool: {found}; only one logits layer (a 1x1 CONV_2D or \
-                 FULLY_CONNECTED) is supported"
-            )))
-        }
+    if let Some(f) = after.iter().find(|f| !matches!(f.kind, OpKind::Pointwise | OpKind::Logits)) {
+        return Err(f.node.fail(format!(
+            "{} after the pool: a head is fully connected layers only (FULLY_CONNECTED or 1x1 CONV_2D)",
+            f.node.op.op.name()
+        )));
     }
+    let Some((logits, hidden)) = after.split_last() else {
+        return Err(pool.node.fail(
+            "nothing after the pool: the network needs a logits layer (FULLY_CONNECTED or 1x1 \
+             CONV_2D; chain the head model after an embedding extractor)",
+        ));
+    };
+    if hidden.len() > MAX_HIDDEN {
+        return Err(hidden[MAX_HIDDEN]
+            .node
+            .fail(format!("more than {MAX_HIDDEN} fully connected layers before the logits")));
+    }
+    Ok(Head {
+        hidden: hidden.iter().map(|f| Found { kind: OpKind::Dense, ..*f }).collect(),
+        logits: Found { kind: OpKind::Logits, ..*logits },
+    })
+}
+
+/// A head layer's fused activation.
+fn activation(f: &Found) -> Result<Activation, Error> {
+    let act = match f.node.op.options {
+        Options::FullyConnected { activation, .. } | Options::Conv2d { activation, .. } => activation,
+        _ => return Err(f.node.fail("missing options")),
+    };
+    act.fused().map_err(|e| f.node.fail(e.to_string()))
+}
+
+/// The head's hidden layers as the configuration records them.
+fn hidden(parts: &Parts) -> Result<Vec<Dense>, Error> {
+    let dense = |f: &Found| Ok(Dense { units: hwc(f.node, f.output)?[2], activation: activation(f)? });
+    parts.head.hidden.iter().map(dense).collect()
 }
 
 /// Alpha, resolution, output stride and classes from the parts; the caller then checks every layer.
-pub(super) fn infer_config(input: &Tensor, parts: &Parts) -> Result<Config, Error> {
+pub(super) fn infer_config(input: &Tensor, parts: &Parts, softmax: bool) -> Result<Config, Error> {
     let layers = parts.layers();
     let stem = &parts.stem;
     let [h, w, c] = hwc(stem.node, input)?;
@@ -189,13 +207,16 @@ pub(super) fn infer_config(input: &Tensor, parts: &Parts) -> Result<Config, Erro
     let depth = hwc(features.node, features.output)?[2];
     let logits = parts.head.logits();
     let classes = hwc(logits.node, logits.output)?[2];
+    let logits_activation = activation(logits)?;
     let base = Config::default()
         .with_resolution(Resolution { height: h, width: w })
         .and_then(|c| c.with_num_classes(classes))
+        .and_then(|c| c.with_hidden(hidden(parts)?))
+        .map(|c| Config { logits_activation, softmax, ..c })
         .map_err(|e| stem.node.fail(e.to_string()))?;
     for alpha in alpha_candidates(depth) {
         for os in [32, 16, 8] {
-            let Ok(cfg) = base.with_alpha(alpha).and_then(|c| c.with_output_stride(os)) else { continue };
+            let Ok(cfg) = base.clone().with_alpha(alpha).and_then(|c| c.with_output_stride(os)) else { continue };
             if shapes_match(&cfg, &layers) {
                 return Ok(cfg);
             }

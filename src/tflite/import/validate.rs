@@ -35,7 +35,7 @@ pub(super) fn check_layers(cfg: &Config, layers: &[Found]) -> Result<(), Error> 
 }
 
 fn options_match(spec: &LayerSpec, op: &Operator) -> Result<(), String> {
-    let want_act = if spec.relu6 { Activation::Relu6 } else { Activation::None };
+    let want_act = spec.activation;
     let one_by_one = spec.kernel == [1, 1];
     let window = |padding: Padding, stride: [i32; 2], dilation: [i32; 2], act: Activation| -> Result<(), String> {
         let s = spec.stride as i32;
@@ -49,7 +49,7 @@ fn options_match(spec: &LayerSpec, op: &Operator) -> Result<(), String> {
         if padding != Padding::Same && !one_by_one {
             return Err("VALID padding, expected SAME".into());
         }
-        if act != want_act {
+        if act.fused().ok() != Some(want_act) {
             return Err(format!("fused activation {act:?}, expected {want_act:?}"));
         }
         Ok(())
@@ -74,9 +74,14 @@ fn options_match(spec: &LayerSpec, op: &Operator) -> Result<(), String> {
                 .ok_or_else(|| format!("fused activation {activation:?} on the pool"))
         }
         (Options::Reducer { .. }, OpKind::AvgPool) => Ok(()),
-        (Options::FullyConnected { activation, .. }, OpKind::Logits) => (*activation == Activation::None)
-            .then_some(())
-            .ok_or_else(|| format!("fused activation {activation:?} on the logits")),
+        (Options::FullyConnected { activation, weights_format, .. }, OpKind::Dense | OpKind::Logits) => {
+            if *weights_format != 0 {
+                return Err(format!("weights format {weights_format} (only the default layout is supported)"));
+            }
+            (activation.fused().ok() == Some(want_act))
+                .then_some(())
+                .ok_or_else(|| format!("fused activation {activation:?}, expected {want_act:?}"))
+        }
         (other, _) => Err(format!("unexpected options {other:?}")),
     }
 }
