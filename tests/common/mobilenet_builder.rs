@@ -126,9 +126,9 @@ pub fn model(cfg: &Config, seed: u64, style: Style, int8: bool) -> ModelBuilder 
     } else {
         Act::Float
     };
-    for (spec, w) in specs.iter().zip(&layers) {
+    for (i, (spec, w)) in specs.iter().zip(&layers).enumerate() {
         let o = spec.output;
-        let dense = style == Style::Dense && spec.op == OpKind::Logits;
+        let dense = style == Style::Dense && matches!(spec.op, OpKind::Dense | OpKind::Logits);
         let out_shape: Vec<i32> = if dense { vec![1, o.c as i32] } else { vec![1, o.h as i32, o.w as i32, o.c as i32] };
         if spec.op == OpKind::AvgPool {
             match style {
@@ -148,8 +148,8 @@ pub fn model(cfg: &Config, seed: u64, style: Style, int8: bool) -> ModelBuilder 
             continue;
         }
         let Some((shape, data, bias)) = w else { unreachable!() };
-        if dense {
-            // [1, 1, 1, C] → [1, C] before the fully connected layer.
+        if dense && specs.get(i.wrapping_sub(1)).is_some_and(|p| p.op == OpKind::AvgPool) {
+            // [1, 1, 1, C] → [1, C] before the first fully connected layer.
             let flat = activation(&mut b, "flatten", &[1, spec.input.c as i32], x_act);
             let shape_t = b.constant("flatten_shape", &[2], INT32, tb::i32_bytes(&[1, spec.input.c as i32]));
             b.op(RESHAPE, &[x, shape_t], &[flat], Some(tb::reshape_options(&[1, spec.input.c as i32])));
