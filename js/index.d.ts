@@ -78,14 +78,16 @@ export interface Build {
 
 export interface Layer {
   name: string;
-  op: 'conv' | 'depthwise' | 'pointwise' | 'avg_pool' | 'logits';
+  /** `dense`: a fully connected layer of the head between the pool and the logits (`Dense_1`, …). */
+  op: 'conv' | 'depthwise' | 'pointwise' | 'avg_pool' | 'dense' | 'logits';
   kernel: [number, number];
   stride: number;
   rate: number;
   input: [number, number, number];
   output: [number, number, number];
-  /** Whether batch norm + ReLU6 follow (every conv but the logits). */
-  relu6: boolean;
+  /** The fused activation: `relu6` after every conv (with batch norm folded), `none` on the pool and
+   * MobileNet's logits; a head's Dense layers carry their own. */
+  activation: 'none' | 'relu' | 'relu6' | 'relu_n1_to_1';
   /** The separable block (1–13) a depthwise or pointwise layer belongs to; absent for the others. */
   block?: number;
   params: number;
@@ -93,7 +95,18 @@ export interface Layer {
 }
 
 export interface Report {
-  config: { alpha: number; resolution: [number, number]; min_depth: number; output_stride: number; num_classes: number };
+  config: {
+    alpha: number;
+    resolution: [number, number];
+    min_depth: number;
+    output_stride: number;
+    num_classes: number;
+    /** Fully connected layers between the pool and the logits (absent for MobileNet's own head). */
+    hidden?: { units: number; activation: Layer['activation'] }[];
+    logits_activation: Layer['activation'];
+    /** Whether the network ends in a softmax (else its output is the logits). */
+    softmax: boolean;
+  };
   /** How MACs and params are counted. */
   convention: string;
   layers: Layer[];

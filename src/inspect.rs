@@ -105,6 +105,8 @@ pub fn shares(layers: &[LayerCost]) -> Vec<Share> {
     let all = totals(layers);
     OpKind::ALL
         .iter()
+        // A head's Dense layers are listed only where the network has them.
+        .filter(|&&op| op != OpKind::Dense || layers.iter().any(|l| l.layer.op == op))
         .map(|&op| {
             let of_op: Vec<LayerCost> = layers.iter().filter(|l| l.layer.op == op).cloned().collect();
             let t = totals(&of_op);

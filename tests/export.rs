@@ -35,7 +35,7 @@ fn logits_from_export(manifest: &Value, blob: &[u8], input: &[f32]) -> Vec<f32> 
             "depthwise" => ops::depthwise_conv2d(&x, &filter, Some(&bias), &o).unwrap(),
             _ => ops::conv2d(&x, &filter, Some(&bias), &o).unwrap(),
         };
-        if layer["relu6"].as_bool().unwrap() {
+        if layer["activation"] == "relu6" {
             x = ops::relu6(&x);
         }
     }

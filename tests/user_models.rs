@@ -89,7 +89,7 @@ fn user_models_classify_photos_through_the_pixel_path() {
     // float16 conversion agrees with the float32 one. (Across float and int8 these random-weight networks
     // disagree even in TFLite: one LSB early changes the 5-class softmax a lot.)
     let rgb = read_bytes("reference/inputs/cat_224.rgb");
-    let mut probabilities = |name: &str| {
+    let probabilities = |name: &str| {
         let mut model = load(&read_bytes(&format!("fixtures/user/{name}.tflite"))).unwrap();
         assert_eq!(model.label(0), None, "{name}: the file has no labels");
         model.run_pixels(&rgb, mobilenet_wasm::PixelFormat::Rgb).unwrap().to_vec()
@@ -265,4 +265,102 @@ fn heads_of_any_depth_and_activation_load_and_compute_what_the_engine_computes()
 #[test]
 fn the_fixture_folder_is_where_the_readme_says() {
     assert!(shared_dir().join("fixtures/user/README.md").exists());
+}
+
+/// A synthetic int8 model with a Dense(13, relu) head, α 0.25 at 64x64, to break in one place.
+fn int8_model() -> common::tflite_builder::ModelBuilder {
+    let hidden = vec![Dense { units: 13, activation: Activation::Relu }];
+    let cfg = Config::new(0.25, 64).unwrap().with_num_classes(5).unwrap().with_hidden(hidden).unwrap();
+    common::mobilenet_builder::model(&cfg, 1, Style::Dense, true)
+}
+
+fn tensor_named(b: &mut common::tflite_builder::ModelBuilder, name: &str) -> usize {
+    b.tensors.iter().position(|t| t.name == name).unwrap_or_else(|| panic!("no tensor {name}"))
+}
+
+/// The detail of the error loading `b`, which must name an operator.
+fn refused(b: common::tflite_builder::ModelBuilder) -> (Option<usize>, String) {
+    match load(&b.build()) {
+        Err(Error::Unsupported { operator, subject, detail }) => (operator, format!("{subject}: {detail}")),
+        Err(other) => (None, other.to_string()),
+        Ok(_) => panic!("a broken model loaded"),
+    }
+}
+
+#[test]
+fn broken_quantization_is_a_typed_error_naming_the_operator() {
+    assert!(load(&int8_model().build()).is_ok(), "the unbroken model loads");
+    // Per-channel scales of the wrong count (the pointwise conv of block 3 has 32 output channels).
+    let mut b = int8_model();
+    let w = tensor_named(&mut b, "Conv2d_3_pointwise/weights");
+    b.tensors[w].quantization.as_mut().unwrap().scale.pop();
+    b.tensors[w].quantization.as_mut().unwrap().zero_point.pop();
+    // The reader already refuses it, as a malformed file naming the tensor.
+    let Err(Error::Malformed(detail)) = load(&b.build()) else { panic!("not malformed") };
+    assert!(
+        detail.contains("Conv2d_3_pointwise/weights): 31 scales along dimension 0 of shape [32, 1, 1, 32]"),
+        "{detail}"
+    );
+    // A zero and a negative scale, on a filter and on an activation.
+    for (name, scale) in [("Conv2d_1_depthwise/weights", 0.0), ("Conv2d_2_depthwise", -0.02)] {
+        let mut b = int8_model();
+        let t = tensor_named(&mut b, name);
+        b.tensors[t].quantization.as_mut().unwrap().scale[0] = scale;
+        let Err(Error::Malformed(detail)) = load(&b.build()) else { panic!("{name}: not malformed") };
+        assert!(
+            detail.contains(&format!("({name}): quantization scale {scale} is not finite and positive")),
+            "{detail}"
+        );
+    }
+    // A zero point outside int8.
+    let mut b = int8_model();
+    let t = tensor_named(&mut b, "Conv2d_4_pointwise");
+    b.tensors[t].quantization.as_mut().unwrap().zero_point[0] = 200;
+    let (op, detail) = refused(b);
+    assert!(op.is_some() && detail.contains("zero point 200 outside INT8"), "{detail}");
+}
+
+#[test]
+fn a_fully_connected_weight_of_the_wrong_shape_is_refused() {
+    // Dense_1 reads 256 pooled features into 13 units: give its [13, 256] weight one input too many.
+    let mut b = int8_model();
+    let w = tensor_named(&mut b, "Dense_1/weights");
+    b.tensors[w].shape = vec![13, 257];
+    let buffer = b.tensors[w].buffer as usize;
+    b.buffers[buffer] = vec![1; 13 * 257];
+    let (op, detail) = refused(b);
+    assert_eq!(op, Some(29), "{detail}");
+    assert!(detail.contains("Dense_1: filter shape [13, 257], expected [13, 256]"), "{detail}");
+}
+
+#[test]
+fn other_operators_and_batches_are_unsupported_by_name() {
+    // An ADD where a depthwise conv was: named with its index and what is supported.
+    let mut b = int8_model();
+    b.operators[3].opcode_index = b.opcode(0);
+    let (op, detail) = refused(b);
+    assert_eq!(op, Some(3), "{detail}");
+    assert!(detail.contains("builtin operator 0 is not supported") && detail.contains("DEPTHWISE_CONV_2D"), "{detail}");
+    // A batch of two.
+    let mut b = int8_model();
+    let input = b.inputs[0] as usize;
+    b.tensors[input].shape[0] = 2;
+    let (op, detail) = refused(b);
+    assert!(op.is_some() && detail.contains("batch 1"), "{detail}");
+    // A QUANTIZE that changes the scale at the input: not a pure uint8 <-> int8 shift.
+    let original = read_bytes("fixtures/user/tm_a0.25_r224_int8_uint8io.tflite");
+    let model = mobilenet_wasm::tflite::read(&original).unwrap();
+    assert_eq!(model.operators[0].op, BuiltinOp::Quantize);
+    let input = &model.tensors[model.inputs[0]];
+    let scale = input.quantization.as_ref().unwrap().scale[0];
+    // The input's scale is the first float of its value in the file (the int8 side's equal one comes later).
+    let at = original.windows(4).position(|w| w == scale.to_le_bytes()).unwrap();
+    let mut bytes = original.clone();
+    bytes[at..at + 4].copy_from_slice(&(scale * 2.0).to_le_bytes());
+    match load(&bytes) {
+        Err(Error::Unsupported { operator: Some(0), detail, .. }) => {
+            assert!(detail.contains("only the uint8 <-> int8 shift"), "{detail}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
 }

@@ -2,7 +2,7 @@
 // and keeps the inspector's "loaded model" bar in step with the classifier's model.
 import { loadInspector } from './js/index.js';
 import { initClassifier } from './classifier.js';
-import { initInspector, showConfig, showTiming } from './inspector.js';
+import { initInspector, showModel, showTiming } from './inspector.js';
 import { $, say } from './dom.js';
 
 // build.sh says whether a threaded build exists, so the page never asks for one that is not there.
@@ -18,16 +18,16 @@ function onModel(model) {
   $('loaded').hidden = false;
   $('loaded-text').textContent = `Loaded model: α ${alphaText(model.alpha)} · ${h}×${w} px · ${model.numClasses} classes · ` +
     `${model.quantized ? 'uint8' : 'float32'}`;
-  $('inspect-loaded').onclick = async () => showConfig((await model.inspect()).config);
+  $('inspect-loaded').onclick = async () => showModel(await model.inspect());
   $('profile-run').hidden = false; // every build times each layer (Model.profile)
   showTiming(null, null);
   $('profile-run').onclick = async () => {
     // Time a mid-grey frame: the cost of a layer does not depend on the picture.
     const [height, width] = model.resolution;
     const rows = await model.profile({ data: new Uint8Array(height * width * 3).fill(128), width, height });
-    const { config } = await model.inspect();
-    showConfig(config);
-    showTiming(config, rows);
+    const report = await model.inspect();
+    showModel(report);
+    showTiming(report.config, rows);
   };
 }
 

@@ -302,14 +302,18 @@ function clearStill() {
 function wireModelFile() {
   $('open-model').addEventListener('click', () => $('model-file').click());
   $('model-file').addEventListener('change', async () => {
-    // Several files chain in name order (e.g. …_embedding_extractor before …_head).
-    const files = [...$('model-file').files].sort((a, b) => a.name.localeCompare(b.name));
+    // Several files chain in name order (e.g. …_embedding_extractor before …_head); a .txt among them names
+    // the classes, one per line (else the file's own labels, else "class 0 … N−1").
+    const chosen = [...$('model-file').files].sort((a, b) => a.name.localeCompare(b.name));
     $('model-file').value = '';
+    const labelsFile = chosen.find((f) => /\.txt$/i.test(f.name));
+    const files = chosen.filter((f) => f !== labelsFile);
     if (!files.length) return;
     for (const r of document.querySelectorAll('input[name="model"]')) r.checked = false;
-    $('model-desc').textContent = `Your model: ${files.map((f) => f.name).join(' → ')}`;
+    $('model-desc').textContent = `Your model: ${files.map((f) => f.name).join(' → ')}${labelsFile ? ` + ${labelsFile.name}` : ''}`;
     await switchModel('custom', async (signal) => {
-      const model = await load({ modelBytes: await Promise.all(files.map(bytesOf)), signal, ...engineOptions() });
+      const labels = labelsFile ? await labelsFile.text() : undefined;
+      const model = await load({ modelBytes: await Promise.all(files.map(bytesOf)), labels, signal, ...engineOptions() });
       await nameClasses(model, signal);
       const [h, w] = model.resolution;
       $('model-desc').textContent += ` · α ${model.alpha} · ${h}×${w} px · ${model.quantized ? 'uint8' : 'float'} · ${model.numClasses} classes`;

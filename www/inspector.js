@@ -13,12 +13,15 @@ const PAPER = {
   '1/160': { macs: '290M', params: '4.2M' },
   '1/128': { macs: '186M', params: '4.2M' },
 };
-const OP_LABEL = { conv: 'conv 3x3', depthwise: 'depthwise', pointwise: 'pointwise 1x1', avg_pool: 'avg pool', logits: 'logits (FC)' };
+const OP_LABEL = {
+  conv: 'conv 3x3', depthwise: 'depthwise', pointwise: 'pointwise 1x1', avg_pool: 'avg pool', dense: 'dense (FC)', logits: 'logits (FC)',
+};
 const PRESET_RESOLUTIONS = ['128', '160', '192', '224'];
 const shape = ([h, w, c]) => `${h}×${w}×${c}`;
 
 let inspect; // ({alpha, resolution, classes, outputStride}) → report, as the wrapper's loadInspector() gives it
 let timing = null; // {key, rows: [{name, ms}]} from the last profile, shown while the config matches
+let modelReport = null; // the loaded model's own report (model.inspect()), used while the controls match it
 
 export function initInspector(inspectFn) {
   inspect = inspectFn;
@@ -38,6 +41,12 @@ export function showConfig({ alpha, resolution: [height], num_classes: classes, 
   render();
 }
 
+/** Shows a loaded model's own report (its head's Dense layers included) while the controls match it. */
+export function showModel(report) {
+  modelReport = report;
+  showConfig(report.config);
+}
+
 /** Per-layer times of a config (from model.profile), or null to clear them. */
 export function showTiming(config, rows) {
   timing = rows && { key: configKey(config), rows };
@@ -46,6 +55,9 @@ export function showTiming(config, rows) {
 
 const configKey = ({ alpha, resolution, num_classes, output_stride }) =>
   `${alpha}/${resolution[0]}/${num_classes}/${output_stride}`;
+
+const asReportConfig = ({ alpha, resolution, classes, outputStride }) =>
+  ({ alpha, resolution: [resolution], num_classes: classes, output_stride: outputStride });
 
 function readConfig() {
   const alpha = Number($('alpha').value);
@@ -62,7 +74,8 @@ function render() {
   }
   let report;
   try {
-    report = inspect(cfg);
+    const own = modelReport && configKey(modelReport.config) === configKey(asReportConfig(cfg));
+    report = own ? modelReport : inspect(cfg);
   } catch (e) {
     say($('error'), e.message);
     return;

@@ -213,7 +213,11 @@ impl<'a> Entry<'a> {
 fn ranked(model: &Classifier, probabilities: &[f32], k: usize) -> Vec<Ranked> {
     top_k(probabilities, k)
         .into_iter()
-        .map(|p| Ranked { index: p.index, label: model.label(p.index).map(String::from), score: p.score })
+        .map(|p| {
+            // Without labels (from the file or --labels), classes are named by index, as the npm package does.
+            let label = model.label(p.index).map_or_else(|| format!("class {}", p.index), String::from);
+            Ranked { index: p.index, label: Some(label), score: p.score }
+        })
         .collect()
 }
 
