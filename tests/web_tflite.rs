@@ -132,3 +132,57 @@ fn kernel_families_can_be_switched_and_profiled() {
     let mut float = Model::seeded(0.25, 96, 1, None).unwrap_or_else(|_| panic!("seeded"));
     assert!(float.use_kernels("scalar-u8").is_err(), "float models take float families");
 }
+
+/// Models users make (Keras MobileNet + a Dense(100, relu) → Dense(5, softmax) head): int8 full-integer with int8
+/// and uint8 edges byte for byte, and float16 weights within the native test's bound, through this build's
+/// SIMD kernels (per-channel requantization in the vector path).
+#[wasm_bindgen_test]
+fn user_models_match_tflite_in_the_browser() {
+    macro_rules! user {
+        ($path:literal) => {
+            include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/fixtures/user/", $path)).as_slice()
+        };
+    }
+    let int8: [(&[u8], [(&[u8], &[u8]); 2]); 2] = [
+        (
+            user!("tm_a0.25_r224_int8_int8io.tflite"),
+            [
+                (user!("tm_a0.25_r224_int8_int8io_cat.in"), user!("tm_a0.25_r224_int8_int8io_cat.out")),
+                (user!("tm_a0.25_r224_int8_int8io_parrot.in"), user!("tm_a0.25_r224_int8_int8io_parrot.out")),
+            ],
+        ),
+        (
+            user!("tm_a0.25_r224_int8_uint8io.tflite"),
+            [
+                (user!("tm_a0.25_r224_int8_uint8io_bird.in"), user!("tm_a0.25_r224_int8_uint8io_bird.out")),
+                (user!("tm_a0.25_r224_int8_uint8io_hot_dog.in"), user!("tm_a0.25_r224_int8_uint8io_hot_dog.out")),
+            ],
+        ),
+    ];
+    for (file, images) in int8 {
+        let mut model =
+            Model::from_tflite(vec![js_sys::Uint8Array::from(file)], None).unwrap_or_else(|_| panic!("load"));
+        assert!(model.quantized());
+        assert_eq!(model.num_classes(), 5);
+        assert_eq!(model.kernels(), mobilenet_wasm::kernels::best::<mobilenet_wasm::engine::Uint8>().name);
+        for (input, want) in images {
+            assert_eq!(model.run_raw(input).unwrap_or_else(|_| panic!("run")), want);
+        }
+    }
+    let float16 = user!("tm_a0.25_r224_float16.tflite");
+    let mut model =
+        Model::from_tflite(vec![js_sys::Uint8Array::from(float16)], None).unwrap_or_else(|_| panic!("load"));
+    assert!(!model.quantized());
+    assert_eq!(model.kernels(), mobilenet_wasm::kernels::best::<mobilenet_wasm::engine::Float>().name);
+    let floats =
+        |b: &[u8]| -> Vec<f32> { b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect() };
+    // The manifest's reference-vs-default-kernel distances for these photos are 1.7e-5 and 3.6e-6.
+    for (input, want) in [
+        (user!("tm_a0.25_r224_float16_cat.in"), user!("tm_a0.25_r224_float16_cat.out")),
+        (user!("tm_a0.25_r224_float16_dragonfly.in"), user!("tm_a0.25_r224_float16_dragonfly.out")),
+    ] {
+        let got = floats(&model.run_raw(input).unwrap_or_else(|_| panic!("run")));
+        let diff = got.iter().zip(floats(want)).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(diff <= 1e-4, "max |diff| {diff}");
+    }
+}

@@ -149,7 +149,7 @@ pub struct QuantEdges {
     pub output_flip: u8,
     /// 0x80 where the activations inside are int8.
     pub flip: u8,
-    /// Pixel value → input byte: the pixel normalized to [-1, 1], quantized with the input's own parameters.
+    /// Pixel value → input byte (see [`pixel_inputs`]).
     pub pixels: Box<[u8; 256]>,
 }
 
@@ -179,7 +179,7 @@ impl NetworkWeights for QuantWeights {
             input_flip: flip(weights.input_signed),
             output_flip: flip(weights.output_signed),
             flip: flip(weights.signed),
-            pixels: Box::new(preprocess::quantize_lut(Normalization::MINUS_ONE_ONE, input.scale, input.zero_point)),
+            pixels: Box::new(pixel_inputs(input)),
         };
         Ok((layers, edges))
     }
@@ -245,10 +245,39 @@ impl PlanDomain for Uint8 {
     }
 }
 
+/// Pixel value → input byte: the pixel normalized to [-1, 1] and quantized with the input's own scale and zero
+/// point. Where that is the pixel byte itself to within one step (the official files, and every converter
+/// calibration on [-1, 1] images), the byte is kept as it is, as TFLite's image classifiers feed it.
+fn pixel_inputs(input: QuantParams) -> [u8; 256] {
+    let lut = preprocess::quantize_lut(Normalization::MINUS_ONE_ONE, input.scale, input.zero_point);
+    let near = lut.iter().enumerate().all(|(p, &q)| (i32::from(q) - p as i32).abs() <= 1);
+    if near {
+        std::array::from_fn(|p| p as u8)
+    } else {
+        lut
+    }
+}
+
 /// The window of a layer that has one (conv, depthwise).
 pub(crate) fn window(spec: &LayerSpec) -> Result<Option<crate::kernels::Geometry>, Error> {
     match spec.op {
         OpKind::Conv | OpKind::Depthwise => geometry(spec).map(Some),
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_become_input_bytes_by_the_inputs_own_quantization() {
+        let identity: [u8; 256] = std::array::from_fn(|p| p as u8);
+        // The official files (1/128, 128) and Keras full-integer files (1/127.5, 127; int8 −1 is 127 here).
+        assert_eq!(pixel_inputs(QuantParams { scale: 1.0 / 128.0, zero_point: 128 }), identity);
+        assert_eq!(pixel_inputs(QuantParams { scale: 1.0 / 127.5, zero_point: 127 }), identity);
+        // An input calibrated on [-2, 2]: pixels are quantized, not copied.
+        let wide = pixel_inputs(QuantParams { scale: 1.0 / 64.0, zero_point: 128 });
+        assert_eq!((wide[0], wide[128], wide[255]), (64, 128, 192));
     }
 }
