@@ -364,3 +364,14 @@ fn other_operators_and_batches_are_unsupported_by_name() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn keras_depths_below_alpha_a_quarter_are_recognized() {
+    // Keras' MobileNet takes int(d · alpha) with no floor of 8: alpha 0.2 gives a 6-channel stem.
+    let cfg = Config { min_depth: 1, ..Config::new(0.2, 64).unwrap().with_num_classes(3).unwrap() };
+    assert_eq!(cfg.layers()[0].output.c, 6);
+    for int8 in [false, true] {
+        let model = load(&build(&cfg, 5, Style::Dense, int8)).unwrap();
+        assert_eq!(model.config(), &cfg, "int8 {int8}");
+    }
+}

@@ -5,7 +5,7 @@
 
 use super::graph::{hwc, Node, Step};
 use super::validate::{check_layers, shapes_match};
-use crate::arch::{Activation, Config, Dense, LayerSpec, OpKind, Resolution, MAX_HIDDEN};
+use crate::arch::{Activation, Config, Dense, LayerSpec, OpKind, Resolution, MAX_HIDDEN, MIN_DEPTH};
 use crate::error::Error;
 use crate::tflite::schema::{BuiltinOp, Options, Tensor};
 
@@ -214,11 +214,15 @@ pub(super) fn infer_config(input: &Tensor, parts: &Parts, softmax: bool) -> Resu
         .and_then(|c| c.with_hidden(hidden(parts)?))
         .map(|c| Config { logits_activation, softmax, ..c })
         .map_err(|e| stem.node.fail(e.to_string()))?;
-    for alpha in alpha_candidates(depth) {
-        for os in [32, 16, 8] {
-            let Ok(cfg) = base.clone().with_alpha(alpha).and_then(|c| c.with_output_stride(os)) else { continue };
-            if shapes_match(&cfg, &layers) {
-                return Ok(cfg);
+    // TF-slim floors every depth at 8; Keras' MobileNet has no floor (it differs below alpha 0.25).
+    for min_depth in [MIN_DEPTH, 1] {
+        for alpha in alpha_candidates(depth) {
+            for os in [32, 16, 8] {
+                let Ok(cfg) = base.clone().with_alpha(alpha).and_then(|c| c.with_output_stride(os)) else { continue };
+                let cfg = Config { min_depth, ..cfg };
+                if shapes_match(&cfg, &layers) {
+                    return Ok(cfg);
+                }
             }
         }
     }
