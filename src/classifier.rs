@@ -134,7 +134,11 @@ impl Classifier {
     /// One TFLite file, or several run one after the other; labels come from a ZIP appended to a file.
     pub fn from_tflite(files: &[&[u8]], precision: Precision) -> Result<Classifier, Error> {
         let models = files.iter().map(|b| tflite::read(b)).collect::<Result<Vec<_>, _>>()?;
-        let labels = files.iter().zip(&models).find_map(|(b, m)| zip::labels(b, m.flatbuffer_len));
+        let labels = files
+            .iter()
+            .zip(&models)
+            .rev()
+            .find_map(|(b, m)| zip::labels(b, m.flatbuffer_len, m.metadata.labels_file.as_deref()));
         let imported = import::import(&models, precision)?;
         // Labels of the wrong count name the wrong classes: refused, as a `--labels` file of the wrong count is.
         let classes = imported.config.num_classes;

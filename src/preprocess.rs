@@ -8,16 +8,43 @@ use crate::error::Error;
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// input = (pixel − mean) / std, per channel alike.
+/// input = (pixel − mean) / std, per channel (R, G, B).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Normalization {
-    pub mean: f32,
-    pub std: f32,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
 }
 
 impl Normalization {
     /// The TF checkpoints' [-1, 1] (Keras "tf" mode).
-    pub const MINUS_ONE_ONE: Normalization = Normalization { mean: 127.5, std: 127.5 };
+    pub const MINUS_ONE_ONE: Normalization = Normalization::uniform(127.5, 127.5);
+
+    /// The same mean and std for every channel.
+    pub const fn uniform(mean: f32, std: f32) -> Normalization {
+        Normalization { mean: [mean; 3], std: [std; 3] }
+    }
+
+    /// One mean and std, or one per channel, as TFLite Metadata's NormalizationOptions state them; other
+    /// counts, and a std that is not finite and non-zero, are refused.
+    pub fn from_lists(mean: &[f32], std: &[f32]) -> Result<Normalization, Error> {
+        let per_channel = |v: &[f32]| match *v {
+            [x] => Some([x; 3]),
+            [r, g, b] => Some([r, g, b]),
+            _ => None,
+        };
+        match (per_channel(mean), per_channel(std)) {
+            (Some(mean), Some(std))
+                if mean.iter().all(|m| m.is_finite()) && std.iter().all(|s| s.is_finite() && *s != 0.0) =>
+            {
+                Ok(Normalization { mean, std })
+            }
+            _ => Err(Error::unsupported(
+                None,
+                "metadata",
+                format!("NormalizationOptions mean {mean:?} std {std:?}: one or three finite values each, std not 0"),
+            )),
+        }
+    }
 }
 
 /// Bytes per pixel of a packed pixel buffer.
@@ -45,18 +72,19 @@ fn check_pixels(pixels: &[u8], format: PixelFormat, count: usize) -> Result<usiz
 pub fn to_input(pixels: &[u8], format: PixelFormat, norm: Normalization, out: &mut [f32]) -> Result<(), Error> {
     let bpp = check_pixels(pixels, format, out.len() / 3)?;
     for (o, p) in out.chunks_exact_mut(3).zip(pixels.chunks_exact(bpp)) {
-        for (o, &v) in o.iter_mut().zip(p) {
-            *o = (v as f32 - norm.mean) / norm.std;
+        for (c, (o, &v)) in o.iter_mut().zip(p).enumerate() {
+            *o = (v as f32 - norm.mean[c]) / norm.std[c];
         }
     }
     Ok(())
 }
 
-/// Maps RGB or RGBA pixels through `lut` into `out` (`out.len() / 3` pixels, RGB): a quantized model's input.
-pub fn to_quantized(pixels: &[u8], format: PixelFormat, lut: &[u8; 256], out: &mut [u8]) -> Result<(), Error> {
+/// Maps RGB or RGBA pixels through one table per channel into `out` (`out.len() / 3` pixels, RGB): a
+/// quantized model's input.
+pub fn to_quantized(pixels: &[u8], format: PixelFormat, lut: &[[u8; 256]; 3], out: &mut [u8]) -> Result<(), Error> {
     let bpp = check_pixels(pixels, format, out.len() / 3)?;
     for (o, p) in out.chunks_exact_mut(3).zip(pixels.chunks_exact(bpp)) {
-        for (o, &v) in o.iter_mut().zip(p) {
+        for ((o, &v), lut) in o.iter_mut().zip(p).zip(lut) {
             *o = lut[v as usize];
         }
     }
@@ -66,10 +94,10 @@ pub fn to_quantized(pixels: &[u8], format: PixelFormat, lut: &[u8; 256], out: &m
 /// The byte each pixel value becomes in a quantized model's input: the pixel normalized as for a float model,
 /// then quantized with the input's scale and zero point (given in uint8 terms) as TFLite's QUANTIZE does it:
 /// round half away from zero, clamped to the byte range.
-pub fn quantize_lut(norm: Normalization, scale: f32, zero_point: i32) -> [u8; 256] {
+pub fn quantize_lut(norm: Normalization, channel: usize, scale: f32, zero_point: i32) -> [u8; 256] {
     let mut lut = [0u8; 256];
     for (p, q) in lut.iter_mut().enumerate() {
-        let real = (p as f32 - norm.mean) / norm.std;
+        let real = (p as f32 - norm.mean[channel]) / norm.std[channel];
         let level = (real / scale).round();
         // NaN (a zero scale is refused at import) and far-out values clamp like TFLite's.
         *q = if level.is_nan() { 0 } else { (level.clamp(-512.0, 512.0) as i32 + zero_point).clamp(0, 255) as u8 };
@@ -346,7 +374,7 @@ mod tests {
         assert_eq!(out[1], 1.0);
         assert!((out[2] - (51.0 / 127.5 - 1.0)).abs() < 1e-7);
         assert!((out[3] - (127.0 / 127.5 - 1.0)).abs() < 1e-7);
-        let n = Normalization { mean: 128.0, std: 128.0 };
+        let n = Normalization::uniform(128.0, 128.0);
         to_input(&[0, 128, 255], PixelFormat::Rgb, n, &mut out[..3])?;
         assert_eq!(&out[..3], &[-1.0, 0.0, 127.0 / 128.0]);
         assert!(to_input(&[0; 5], PixelFormat::Rgb, Normalization::MINUS_ONE_ONE, &mut out).is_err());

@@ -165,6 +165,8 @@ pub struct QuantWeights {
     pub output_signed: bool,
     /// Whether the activations inside are int8 (an end point's bytes are then signed).
     pub signed: bool,
+    /// How pixels map to the input's real values (its metadata's, else [-1, 1]).
+    pub normalization: crate::preprocess::Normalization,
 }
 
 impl QuantWeights {

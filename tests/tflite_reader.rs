@@ -238,7 +238,7 @@ fn labels_from_the_appended_zip() {
     for name in WITH_LABELS {
         let bytes = model_bytes(name);
         let m = tflite::read(&bytes).unwrap();
-        let labels = zip::labels(&bytes, m.flatbuffer_len).unwrap_or_else(|| panic!("{name}: no labels"));
+        let labels = zip::labels(&bytes, m.flatbuffer_len, None).unwrap_or_else(|| panic!("{name}: no labels"));
         assert_eq!(labels, expected, "{name}");
         let stored = zip::find_stored(&bytes[m.flatbuffer_len..], "imagenet_labels.txt").unwrap();
         assert_eq!(stored, text.as_bytes());
@@ -250,7 +250,7 @@ fn labels_from_the_appended_zip() {
         let bytes = model_bytes(name);
         let m = tflite::read(&bytes).unwrap();
         assert_eq!(m.flatbuffer_len, bytes.len(), "{name}");
-        assert_eq!(zip::labels(&bytes, m.flatbuffer_len), None, "{name}");
+        assert_eq!(zip::labels(&bytes, m.flatbuffer_len, None), None, "{name}");
     }
 }
 
@@ -261,11 +261,11 @@ fn labels_without_central_directory_and_other_names() {
     let bytes = model_bytes("mobilenet_v1_0.25_128_quant");
     let m = tflite::read(&bytes).unwrap();
     let mut cut = bytes[..bytes.len() - 30].to_vec();
-    assert_eq!(zip::labels(&cut, m.flatbuffer_len).map(|l| l.len()), Some(1001));
+    assert_eq!(zip::labels(&cut, m.flatbuffer_len, None).map(|l| l.len()), Some(1001));
     let name_at = m.flatbuffer_len + 30;
     cut[name_at..name_at + 8].copy_from_slice(b"my_label");
     assert_eq!(zip::find_stored(&cut[m.flatbuffer_len..], "imagenet_labels.txt"), None);
-    assert_eq!(zip::labels(&cut, m.flatbuffer_len).map(|l| l.len()), Some(1001), "found as my_label_labels.txt");
+    assert_eq!(zip::labels(&cut, m.flatbuffer_len, None).map(|l| l.len()), Some(1001), "found as my_label_labels.txt");
 }
 
 /// A small int8 per-channel model written by the builder reads back with exactly the values written.

@@ -70,7 +70,7 @@ const OFFICIAL: [&str; 5] = [
 /// of it as Ok or Err.
 fn load(bytes: &[u8], name: &str, run: bool) -> Result<(), Error> {
     let model = tflite::read(bytes)?;
-    zip::labels(bytes, model.flatbuffer_len);
+    zip::labels(bytes, model.flatbuffer_len, None);
     static HALVES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
     let (extractor, head) = HALVES.get_or_init(|| {
         let half = |n: &str| read_bytes(&format!("models/mobilenet_v1_1.0_224_quant_{n}.tflite"));
@@ -192,12 +192,12 @@ fn zip_mutants_never_panic() {
         let at = rng.range(fb, bytes.len() - 1);
         let (old, new) = (bytes[at], rng.next_u64() as u8);
         bytes[at] = new;
-        found += usize::from(zip::labels(&bytes, fb).is_some());
+        found += usize::from(zip::labels(&bytes, fb, None).is_some());
         bytes[at] = old;
     }
     assert!(found > 0);
     for len in fb..bytes.len() {
-        zip::labels(&bytes[..len], fb);
+        zip::labels(&bytes[..len], fb, None);
     }
 }
 

@@ -375,3 +375,58 @@ fn keras_depths_below_alpha_a_quarter_are_recognized() {
         assert_eq!(model.config(), &cfg, "int8 {int8}");
     }
 }
+
+/// A ZIP of stored (uncompressed) files, local headers only, as appended to models.
+fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in files {
+        out.extend_from_slice(b"PK\x03\x04");
+        out.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, method 0, time, date, crc
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+#[test]
+fn metadata_normalization_and_label_file_win() {
+    use common::tflite_builder::{finish, Table, Value};
+    let cfg = Config::new(0.25, 64).unwrap().with_num_classes(3).unwrap();
+    let mut b = common::mobilenet_builder::model(&cfg, 4, Style::Dense, false);
+    // TFLite Metadata: input NormalizationOptions mean 0, std 255 (x/255); output labels in "labelmap.txt".
+    let normalization = Table::new().set(0, Value::Floats(vec![0.0])).set(1, Value::Floats(vec![255.0]));
+    let unit = Table::new().set(0, Value::U8(1)).set(1, Value::Table(normalization));
+    let input = Table::new().set(0, Value::Str("image".into())).set(4, Value::Tables(vec![unit]));
+    let file = Table::new().set(0, Value::Str("labelmap.txt".into())).set(2, Value::I8(2));
+    let output = Table::new().set(0, Value::Str("probability".into())).set(6, Value::Tables(vec![file]));
+    let subgraph = Table::new().set(2, Value::Tables(vec![input])).set(3, Value::Tables(vec![output]));
+    let metadata = finish(&Table::new().set(0, Value::Str("test".into())).set(3, Value::Tables(vec![subgraph])));
+    let buffer = b.buffer(metadata);
+    let entry = Table::new().set(0, Value::Str("TFLITE_METADATA".into())).set(1, Value::U32(buffer));
+    let mut bytes = finish(&b.model_table().set(6, Value::Tables(vec![entry])));
+    // A decoy that the name heuristics alone would pick.
+    bytes.extend(stored_zip(&[("labels.txt", b"x\ny\nz\n"), ("labelmap.txt", b"apple\nbanana\ncherry\n")]));
+
+    let mut model = load(&bytes).unwrap();
+    assert_eq!(model.labels().unwrap(), ["apple", "banana", "cherry"]);
+    let pixels: Vec<u8> = (0..64 * 64 * 3).map(|i| (i * 7 % 256) as u8).collect();
+    let got = model.run_pixels(&pixels, mobilenet_wasm::PixelFormat::Rgb).unwrap().to_vec();
+    let mut engine = mobilenet_wasm::Plan::seeded(cfg.clone(), 4)
+        .unwrap()
+        .with_normalization(mobilenet_wasm::preprocess::Normalization::uniform(0.0, 255.0));
+    let want = engine.run_pixels(&pixels, mobilenet_wasm::PixelFormat::Rgb).unwrap().probabilities.to_vec();
+    let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(diff < 1e-5, "pixels scaled as the metadata says: max |diff| {diff}");
+    let mut default = mobilenet_wasm::Plan::seeded(cfg, 4).unwrap();
+    let other = default.run_pixels(&pixels, mobilenet_wasm::PixelFormat::Rgb).unwrap().probabilities.to_vec();
+    assert!(other.iter().zip(&want).any(|(a, b)| (a - b).abs() > 1e-3), "the default [-1, 1] differs");
+
+    // A normalization the engine cannot apply is a typed error, not ignored.
+    let bad = mobilenet_wasm::preprocess::Normalization::from_lists(&[0.0, 1.0], &[1.0]);
+    assert!(matches!(bad, Err(Error::Unsupported { .. })));
+    assert!(mobilenet_wasm::preprocess::Normalization::from_lists(&[0.0], &[0.0]).is_err());
+}

@@ -143,7 +143,9 @@ fn user_models_match_tflite_in_the_browser() {
             include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/fixtures/user/", $path)).as_slice()
         };
     }
-    let int8: [(&[u8], [(&[u8], &[u8]); 2]); 2] = [
+    /// A model file, then (input, reference output) pairs.
+    type Case<'a> = (&'a [u8], [(&'a [u8], &'a [u8]); 2]);
+    let int8: [Case; 2] = [
         (
             user!("tm_a0.25_r224_int8_int8io.tflite"),
             [

@@ -149,8 +149,8 @@ pub struct QuantEdges {
     pub output_flip: u8,
     /// 0x80 where the activations inside are int8.
     pub flip: u8,
-    /// Pixel value → input byte (see [`pixel_inputs`]).
-    pub pixels: Box<[u8; 256]>,
+    /// Pixel value → input byte, per channel (see [`pixel_inputs`]).
+    pub pixels: Box<[[u8; 256]; 3]>,
 }
 
 impl NetworkWeights for QuantWeights {
@@ -179,7 +179,7 @@ impl NetworkWeights for QuantWeights {
             input_flip: flip(weights.input_signed),
             output_flip: flip(weights.output_signed),
             flip: flip(weights.signed),
-            pixels: Box::new(pixel_inputs(input)),
+            pixels: Box::new(pixel_inputs(weights.normalization, input)),
         };
         Ok((layers, edges))
     }
@@ -245,16 +245,18 @@ impl PlanDomain for Uint8 {
     }
 }
 
-/// Pixel value → input byte: the pixel normalized to [-1, 1] and quantized with the input's own scale and zero
-/// point. Where that is the pixel byte itself to within one step (the official files, and every converter
-/// calibration on [-1, 1] images), the byte is kept as it is, as TFLite's image classifiers feed it.
-fn pixel_inputs(input: QuantParams) -> [u8; 256] {
-    let lut = preprocess::quantize_lut(Normalization::MINUS_ONE_ONE, input.scale, input.zero_point);
-    let near = lut.iter().enumerate().all(|(p, &q)| (i32::from(q) - p as i32).abs() <= 1);
+/// Pixel value → input byte, per channel: the pixel normalized (as the model's metadata says, else to [-1, 1])
+/// and quantized with the input's own scale and zero point. Where that is the pixel byte itself to within one
+/// step (the official files, and every converter calibration on [-1, 1] images), the byte is kept as it is,
+/// as TFLite's image classifiers feed it.
+fn pixel_inputs(normalization: Normalization, input: QuantParams) -> [[u8; 256]; 3] {
+    let luts: [[u8; 256]; 3] =
+        std::array::from_fn(|c| preprocess::quantize_lut(normalization, c, input.scale, input.zero_point));
+    let near = luts.iter().flatten().enumerate().all(|(i, &q)| (i32::from(q) - (i % 256) as i32).abs() <= 1);
     if near {
-        std::array::from_fn(|p| p as u8)
+        [std::array::from_fn(|p| p as u8); 3]
     } else {
-        lut
+        luts
     }
 }
 
@@ -273,11 +275,17 @@ mod tests {
     #[test]
     fn pixels_become_input_bytes_by_the_inputs_own_quantization() {
         let identity: [u8; 256] = std::array::from_fn(|p| p as u8);
+        let n = Normalization::MINUS_ONE_ONE;
         // The official files (1/128, 128) and Keras full-integer files (1/127.5, 127; int8 −1 is 127 here).
-        assert_eq!(pixel_inputs(QuantParams { scale: 1.0 / 128.0, zero_point: 128 }), identity);
-        assert_eq!(pixel_inputs(QuantParams { scale: 1.0 / 127.5, zero_point: 127 }), identity);
+        assert_eq!(pixel_inputs(n, QuantParams { scale: 1.0 / 128.0, zero_point: 128 }), [identity; 3]);
+        assert_eq!(pixel_inputs(n, QuantParams { scale: 1.0 / 127.5, zero_point: 127 }), [identity; 3]);
         // An input calibrated on [-2, 2]: pixels are quantized, not copied.
-        let wide = pixel_inputs(QuantParams { scale: 1.0 / 64.0, zero_point: 128 });
-        assert_eq!((wide[0], wide[128], wide[255]), (64, 128, 192));
+        let wide = pixel_inputs(n, QuantParams { scale: 1.0 / 64.0, zero_point: 128 });
+        assert_eq!((wide[0][0], wide[1][128], wide[2][255]), (64, 128, 192));
+        // Metadata's per-channel normalization (ImageNet's mean and std in pixels) quantized per channel.
+        let imagenet = Normalization { mean: [123.7, 116.3, 103.5], std: [58.4, 57.1, 57.4] };
+        let q = pixel_inputs(imagenet, QuantParams { scale: 0.02, zero_point: 128 });
+        assert_eq!((q[0][124], q[1][116], q[2][104]), (128, 128, 128));
+        assert_ne!(q[0], q[2]);
     }
 }

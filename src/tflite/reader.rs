@@ -5,7 +5,9 @@
 //! checked against the bytes that must hold it and against the caps below. Buffers are borrowed, not
 //! copied. Alignment is not required: every scalar is read unaligned, little-endian.
 
-use super::schema::{Activation, BuiltinOp, Model, Operator, Options, Padding, Quantization, Tensor, TensorType};
+use super::schema::{
+    Activation, BuiltinOp, Metadata, Model, Operator, Options, Padding, Quantization, Tensor, TensorType,
+};
 use crate::error::Error;
 use std::cell::Cell;
 
@@ -57,7 +59,9 @@ pub fn read(bytes: &[u8]) -> Result<Model<'_>, Error> {
     subgraph.string(4, "SubGraph.name")?;
     check_activation_bytes(&tensors)?;
     check_order(&tensors, &inputs, &outputs, &operators)?;
-    Ok(Model { version, description, tensors, inputs, outputs, operators, flatbuffer_len: fb.extent.get() })
+    let metadata = read_metadata(&root, &buffers)?;
+    let flatbuffer_len = fb.extent.get();
+    Ok(Model { version, description, tensors, inputs, outputs, operators, metadata, flatbuffer_len })
 }
 
 fn malformed(msg: impl Into<String>) -> Error {
@@ -130,9 +134,14 @@ impl<'a> Fb<'a> {
         if self.bytes.get(4..8) != Some(IDENTIFIER.as_slice()) {
             return Err(malformed("not a TFLite model: file identifier \"TFL3\" missing at bytes 4..8"));
         }
+        self.root_table("Model")
+    }
+
+    /// The root table, whatever the file identifier says.
+    fn root_table(&self, what: &'static str) -> Result<Table<'_, 'a>, Error> {
         self.slice(0, 8)?;
         let pos = self.u32(0)? as usize;
-        self.table(pos, "Model")
+        self.table(pos, what)
     }
 
     /// Follows the uoffset stored at `pos` (unsigned, relative to `pos`).
@@ -326,6 +335,70 @@ impl<'f, 'a> Vector<'f, 'a> {
         }
         Ok(out)
     }
+}
+
+/// What TFLite Metadata (metadata_schema.fbs, in the buffer named `TFLITE_METADATA`) says of the input's
+/// normalization and the output's labels. Interpreters never read metadata: one that does not verify is
+/// ignored as a whole, never half-used.
+fn read_metadata(model: &Table<'_, '_>, buffers: &[&[u8]]) -> Result<Metadata, Error> {
+    let Some(list) = model.vector(6, 4, MAX_BUFFERS, "Model.metadata")? else { return Ok(Metadata::default()) };
+    for i in 0..list.count {
+        let entry = list.table(i, "Metadata")?;
+        if entry.string(0, "Metadata.name")?.as_deref() == Some("TFLITE_METADATA") {
+            let index = entry.u32_or(1, 0)? as usize;
+            let bytes = buffers.get(index).ok_or_else(|| malformed(format!("metadata buffer {index} out of range")))?;
+            return Ok(model_metadata(bytes).unwrap_or_default());
+        }
+    }
+    Ok(Metadata::default())
+}
+
+/// The first table of a vector-of-tables field, if any.
+fn first<'f, 'a>(t: &Table<'f, 'a>, field: usize, what: &'static str) -> Result<Option<Table<'f, 'a>>, Error> {
+    match t.vector(field, 4, MAX_TENSOR_LIST, what)? {
+        Some(v) if v.count > 0 => v.table(0, what).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// ModelMetadata → subgraph_metadata[0] → the first input's NormalizationOptions and the first output's
+/// TENSOR_AXIS_LABELS file.
+fn model_metadata(bytes: &[u8]) -> Result<Metadata, Error> {
+    let fb = Fb::new(bytes);
+    let root = fb.root_table("ModelMetadata")?;
+    let Some(subgraph) = first(&root, 3, "SubGraphMetadata")? else { return Ok(Metadata::default()) };
+    let mut metadata = Metadata::default();
+    if let Some(input) = first(&subgraph, 2, "input TensorMetadata")? {
+        if let Some(units) = input.vector(4, 4, MAX_TENSOR_LIST, "ProcessUnit")? {
+            for i in 0..units.count {
+                let unit = units.table(i, "ProcessUnit")?;
+                // The ProcessUnitOptions union: type 1 is NormalizationOptions {mean: [float], std: [float]}.
+                if unit.u8_or(0, 0)? == 1 {
+                    if let Some(o) = unit.table(1, "NormalizationOptions")? {
+                        let floats = |f| {
+                            o.vector(f, 4, 16, "NormalizationOptions").and_then(|v| match v {
+                                Some(v) => v.decode::<4, f32>(f32::from_le_bytes),
+                                None => Ok(Vec::new()),
+                            })
+                        };
+                        metadata.normalization = Some((floats(0)?, floats(1)?));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(output) = first(&subgraph, 3, "output TensorMetadata")? {
+        if let Some(files) = output.vector(6, 4, MAX_TENSOR_LIST, "AssociatedFile")? {
+            for i in 0..files.count {
+                let file = files.table(i, "AssociatedFile")?;
+                // AssociatedFileType 2: TENSOR_AXIS_LABELS, one label per line.
+                if file.i8_or(2, 0)? == 2 && metadata.labels_file.is_none() {
+                    metadata.labels_file = file.string(0, "AssociatedFile.name")?;
+                }
+            }
+        }
+    }
+    Ok(metadata)
 }
 
 fn read_operator_codes(model: &Table<'_, '_>) -> Result<Vec<BuiltinOp>, Error> {

@@ -236,6 +236,15 @@ pub struct Operator {
     pub options: Options,
 }
 
+/// The parts of TFLite Metadata the engine uses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metadata {
+    /// The input's NormalizationOptions: mean and std, one each or one per channel (as written; unchecked).
+    pub normalization: Option<(Vec<f32>, Vec<f32>)>,
+    /// The name of the output's TENSOR_AXIS_LABELS file (in the ZIP appended to the model).
+    pub labels_file: Option<String>,
+}
+
 /// One verified model: its single subgraph, flattened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model<'a> {
@@ -247,6 +256,8 @@ pub struct Model<'a> {
     pub outputs: Vec<usize>,
     /// In execution order; every input is a constant, a graph input or an earlier op's output (checked).
     pub operators: Vec<Operator>,
+    /// What TFLite Metadata says, if the file carries it.
+    pub metadata: Metadata,
     /// Where the flatbuffer ends; bytes after it (an appended ZIP of labels) are not the model's.
     pub flatbuffer_len: usize,
 }

@@ -23,13 +23,17 @@ pub fn find_stored<'a>(tail: &'a [u8], name: &str) -> Option<&'a [u8]> {
 
 /// Class labels from a `imagenet_labels.txt` (or else any `*labels*.txt`) stored in the ZIP after
 /// the flatbuffer, one per line, `\r` trimmed and a final empty line dropped.
-pub fn labels(bytes: &[u8], flatbuffer_len: usize) -> Option<Vec<String>> {
+pub fn labels(bytes: &[u8], flatbuffer_len: usize, named: Option<&str>) -> Option<Vec<String>> {
     let all = entries(bytes.get(flatbuffer_len..)?);
     let is_labels = |e: &&Entry<'_>| {
         let base = e.name.rsplit(|&b| b == b'/').next().unwrap_or(e.name).to_ascii_lowercase();
         base.ends_with(b".txt") && base.windows(6).any(|w| w == b"labels")
     };
-    let entry = all.iter().find(|e| e.name == b"imagenet_labels.txt").or_else(|| all.iter().find(is_labels))?;
+    // The file the model's metadata names for its output, else by name.
+    let entry = match named {
+        Some(name) => all.iter().find(|e| e.name == name.as_bytes())?,
+        None => all.iter().find(|e| e.name == b"imagenet_labels.txt").or_else(|| all.iter().find(is_labels))?,
+    };
     let text = std::str::from_utf8(entry.stored()?).ok()?;
     let mut lines: Vec<String> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l).to_string()).collect();
     if lines.last().is_some_and(|l| l.is_empty()) {

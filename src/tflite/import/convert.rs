@@ -5,6 +5,7 @@ use super::graph::{hwc, Graph, Node, Step};
 use super::recognize::{Found, Parts};
 use crate::arch::OpKind;
 use crate::error::Error;
+use crate::preprocess::Normalization;
 use crate::quant::{
     activation_range, conv_output_multiplier, quantize_multiplier, AverageQ, MeanQ, PoolQ, Requantize, SoftmaxU8,
 };
@@ -179,7 +180,12 @@ fn dequantize_filter(data: &[u8], dtype: TensorType, scales: &[(f32, i32)], cout
 }
 
 /// Integer layers with TFLite's reference requantization; int8 models shifted into uint8 (+128).
-pub(super) fn quant_weights(graph: &Graph, parts: &Parts, signed: bool) -> Result<QuantWeights, Error> {
+pub(super) fn quant_weights(
+    graph: &Graph,
+    parts: &Parts,
+    signed: bool,
+    normalization: Normalization,
+) -> Result<QuantWeights, Error> {
     let layers = parts.layers();
     let node0 = parts.stem.node;
     let want = if signed { TensorType::Int8 } else { TensorType::Uint8 };
@@ -231,6 +237,7 @@ pub(super) fn quant_weights(graph: &Graph, parts: &Parts, signed: bool) -> Resul
         input_signed: graph.input.dtype == TensorType::Int8,
         output_signed: graph.output.dtype == TensorType::Int8,
         signed,
+        normalization,
     })
 }
 
@@ -351,6 +358,7 @@ mod tests {
             inputs: Vec::new(),
             outputs: Vec::new(),
             operators: Vec::new(),
+            metadata: Default::default(),
             flatbuffer_len: 0,
         };
         let operator = Operator { op, inputs: Vec::new(), outputs: Vec::new(), options: Options::None };

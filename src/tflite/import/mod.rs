@@ -59,18 +59,23 @@ pub fn import(models: &[Model<'_>], precision: Precision) -> Result<Imported, Er
     let config = infer_config(input, &parts, graph.softmax.is_some())?;
     let layers = parts.layers();
     check_layers(&config, &layers)?;
+    // The input's normalization: what the first file's metadata states, else MobileNet's x/127.5 − 1.
+    let normalization = match &models[0].metadata.normalization {
+        Some((mean, std)) => Normalization::from_lists(mean, std)?,
+        None => Normalization::MINUS_ONE_ONE,
+    };
     // What the layers compute in: a full-integer model may take uint8 at its edge and run int8 inside.
     let compute = parts.stem.input.dtype;
     let network = match (compute, precision) {
         (TensorType::Float32, _) => {
             refuse_hybrid(&layers)?;
-            Network::Float { weights: float_weights(&layers, false)?, normalization: Normalization::MINUS_ONE_ONE }
+            Network::Float { weights: float_weights(&layers, false)?, normalization }
         }
         (TensorType::Uint8 | TensorType::Int8, Precision::Float) => {
-            Network::Float { weights: float_weights(&layers, true)?, normalization: Normalization::MINUS_ONE_ONE }
+            Network::Float { weights: float_weights(&layers, true)?, normalization }
         }
         (TensorType::Uint8 | TensorType::Int8, Precision::AsStored) => {
-            Network::Quantized(quant_weights(&graph, &parts, compute == TensorType::Int8)?)
+            Network::Quantized(quant_weights(&graph, &parts, compute == TensorType::Int8, normalization)?)
         }
         (other, _) => return Err(first.fail(format!("input tensor type {} is not supported", other.name()))),
     };
