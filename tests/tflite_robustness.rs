@@ -359,8 +359,11 @@ fn bad_tensor_fields() {
     b.tensors[0].extra.push((5, Value::Bool(true)));
     expect_unsupported(&b, "variable tensor");
     let mut b = tiny_conv();
-    b.tensors[1].dtype = 1; // FLOAT16: a constant we cannot size
-    expect_unsupported(&b, "constant data of type code 1");
+    b.tensors[1].dtype = 1; // FLOAT16: two bytes an element, so 24 bytes do not fit 6 elements
+    expect_malformed(&b, "buffer holds 24 bytes but shape [3, 1, 1, 2] of FLOAT16 needs 6 × 2");
+    let mut b = tiny_conv();
+    b.tensors[1].dtype = 7; // INT16: a constant we cannot size
+    expect_unsupported(&b, "constant data of type code 7");
 }
 
 #[test]
