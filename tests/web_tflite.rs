@@ -134,7 +134,7 @@ fn kernel_families_can_be_switched_and_profiled() {
 }
 
 /// Models users make (Keras MobileNet + a Dense(100, relu) → Dense(5, softmax) head): int8 full-integer with int8
-/// and uint8 edges byte for byte, and float16 weights within the native test's bound, through this build's
+/// and uint8 edges byte for byte, and float16 weights (exact in the plain build, within 1e-4 in the relaxed one), through this build's
 /// SIMD kernels (per-channel requantization in the vector path).
 #[wasm_bindgen_test]
 fn user_models_match_tflite_in_the_browser() {
@@ -185,6 +185,8 @@ fn user_models_match_tflite_in_the_browser() {
     ] {
         let got = floats(&model.run_raw(input).unwrap_or_else(|_| panic!("run")));
         let diff = got.iter().zip(floats(want)).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-        assert!(diff <= 1e-4, "max |diff| {diff}");
+        // The plain SIMD family sums as the reference kernels do (exact); the relaxed one may fuse.
+        let bound = if model.kernels() == "simd128" { 0.0 } else { 1e-4 };
+        assert!(diff <= bound, "{}: max |diff| {diff}", model.kernels());
     }
 }

@@ -1,4 +1,4 @@
-use super::{bias, madd, row, store};
+use super::{madd, row, store, zero};
 use crate::kernels::float::pack::BLOCK;
 use crate::kernels::float::{Clamp, PackedConv};
 use crate::kernels::source;
@@ -11,7 +11,7 @@ pub fn conv(g: &Geometry, p: &PackedConv, input: &[f32], output: &mut [f32], cla
         for ox in 0..g.output.w {
             let out = &mut output[(oy * g.output.w + ox) * cout..][..cout];
             for (block, out) in p.weights.blocks().zip(out.chunks_mut(BLOCK)) {
-                let mut acc = bias(block);
+                let mut acc = zero();
                 for ky in 0..k {
                     let Some(iy) = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h) else { continue };
                     for kx in 0..k {
@@ -23,7 +23,7 @@ pub fn conv(g: &Geometry, p: &PackedConv, input: &[f32], output: &mut [f32], cla
                         }
                     }
                 }
-                store(out, &acc, clamp);
+                store(out, &acc, block, clamp);
             }
         }
     }

@@ -1,4 +1,4 @@
-use super::{bias, row, store};
+use super::{row, store, zero};
 use crate::kernels::float::pack::BLOCK;
 use crate::kernels::float::{Clamp, PackedDepthwise};
 use crate::kernels::source;
@@ -11,7 +11,7 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwise, input: &[f32], output: &mut 
         for ox in 0..g.output.w {
             let out = &mut output[(oy * g.output.w + ox) * c..][..c];
             for (b, (block, out)) in p.weights.blocks().zip(out.chunks_mut(BLOCK)).enumerate() {
-                let mut acc = bias(block);
+                let mut acc = zero();
                 for ky in 0..k {
                     let Some(iy) = source(oy, ky, g.stride, g.rate, g.pad_top, g.input.h) else { continue };
                     for kx in 0..k {
@@ -21,7 +21,7 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwise, input: &[f32], output: &mut 
                         acc.iter_mut().zip(px.iter().zip(w)).for_each(|(a, (x, w))| *a += x * w);
                     }
                 }
-                store(out, &acc, clamp);
+                store(out, &acc, block, clamp);
             }
         }
     }

@@ -24,12 +24,10 @@ pub fn pack(layer: &Arc<FloatLayer>) -> Result<Packed<f32>, Error> {
     super::bind(&SCALAR, layer)
 }
 
-/// A packed block's biases: where each output's sum starts.
+/// A block's sums start at zero; the bias is added after them, as TFLite's reference kernels do.
 #[inline(always)]
-fn bias(block: &[f32]) -> [f32; BLOCK] {
-    let mut acc = [0.0; BLOCK];
-    acc.copy_from_slice(&block[..BLOCK]);
-    acc
+fn zero() -> [f32; BLOCK] {
+    [0.0; BLOCK]
 }
 
 /// Row `r` of a packed block's weights (after its biases).
@@ -44,8 +42,8 @@ fn madd(acc: &mut [f32; BLOCK], x: f32, w: &[f32]) {
     acc.iter_mut().zip(w).for_each(|(a, w)| *a += x * w);
 }
 
-/// Writes the block's real channels (`out` may be shorter than a block), clamped.
+/// Writes the block's real channels (`out` may be shorter than a block): sum + bias (the block's head), clamped.
 #[inline(always)]
-fn store(out: &mut [f32], acc: &[f32; BLOCK], clamp: Clamp) {
-    out.iter_mut().zip(acc).for_each(|(o, a)| *o = clamp.apply(*a));
+fn store(out: &mut [f32], acc: &[f32; BLOCK], block: &[f32], clamp: Clamp) {
+    out.iter_mut().zip(acc).zip(&block[..BLOCK]).for_each(|((o, a), b)| *o = clamp.apply(*a + *b));
 }

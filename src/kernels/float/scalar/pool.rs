@@ -5,6 +5,7 @@ pub fn global_avg_pool(pixels: usize, channels: usize, input: &[f32], output: &m
     for px in input.chunks_exact(channels).take(pixels) {
         out.iter_mut().zip(px).for_each(|(o, x)| *o += x);
     }
-    let inv = 1.0 / pixels.max(1) as f32;
-    out.iter_mut().for_each(|o| *o *= inv);
+    // Divided, not multiplied by 1/n: TFLite's reference MEAN and AVERAGE_POOL_2D divide.
+    let n = pixels.max(1) as f32;
+    out.iter_mut().for_each(|o| *o /= n);
 }

@@ -55,7 +55,8 @@ pub fn depthwise(g: &Geometry, p: &PackedDepthwise, input: &[f32], output: &mut 
     }
 }
 
-/// out[ch] = clamp(bias[ch] + Σ_t taps[t][ch]·w[t][ch]) for all `c` channels of one pixel.
+/// out[ch] = clamp(Σ_t taps[t][ch]·w[t][ch] + bias[ch]) for all `c` channels of one pixel (the bias last, as
+/// in TFLite's reference kernels).
 ///
 /// # Safety
 /// Each tap and `out` must be valid for `c` floats, `w` for ceil(c / 8) packed blocks of 10·8 floats.
@@ -68,12 +69,14 @@ unsafe fn pixel(taps: &[*const f32; TAPS], w: *const f32, c: usize, out: *mut f3
         let mut ch = 0;
         while ch + BLOCK <= c {
             let w = w.add(ch / BLOCK * BLOCK_LEN);
-            let (mut lo, mut hi) = (v128_load(w.cast()), v128_load(w.add(4).cast()));
+            let (mut lo, mut hi) = (f32x4_splat(0.0), f32x4_splat(0.0));
             for (t, tap) in taps.iter().enumerate() {
                 let (x, wt) = (tap.add(ch), w.add((t + 1) * BLOCK));
                 lo = mul_add_unfused(lo, v128_load(x.cast()), v128_load(wt.cast()));
                 hi = mul_add_unfused(hi, v128_load(x.add(4).cast()), v128_load(wt.add(4).cast()));
             }
+            lo = f32x4_add(lo, v128_load(w.cast()));
+            hi = f32x4_add(hi, v128_load(w.add(4).cast()));
             store8(out.add(ch), bounds.apply(lo), bounds.apply(hi), BLOCK);
             ch += BLOCK;
         }
@@ -93,18 +96,19 @@ unsafe fn tail(taps: &[*const f32; TAPS], w: *const f32, ch: usize, n: usize, ou
     unsafe {
         let mut j = 0;
         if n >= 4 {
-            let mut acc = v128_load(w.cast());
+            let mut acc = f32x4_splat(0.0);
             for (t, tap) in taps.iter().enumerate() {
                 acc = mul_add_unfused(acc, v128_load(tap.add(ch).cast()), v128_load(w.add((t + 1) * BLOCK).cast()));
             }
-            v128_store(out.add(ch).cast(), bounds.apply(acc));
+            v128_store(out.add(ch).cast(), bounds.apply(f32x4_add(acc, v128_load(w.cast()))));
             j = 4;
         }
         for j in j..n {
-            let mut acc = *w.add(j);
+            let mut acc = 0.0;
             for (t, tap) in taps.iter().enumerate() {
                 acc += *tap.add(ch + j) * *w.add((t + 1) * BLOCK + j);
             }
+            acc += *w.add(j);
             let v = bounds.apply(f32x4_splat(acc));
             *out.add(ch + j) = f32x4_extract_lane::<0>(v);
         }

@@ -2,8 +2,8 @@
 //! a depthwise 3x3 that reads its taps through pointers (padding points at a zero pixel), the stem conv
 //! vectorized over output channels, and a vectorized global average pool.
 //!
-//! Every kernel sums in the same order as its scalar twin (bias first, then taps or input channels in
-//! order). In the plain build (`+simd128`) each step is a multiply then an add, so the two families
+//! Every kernel sums in the same order as its scalar twin (taps or input channels in order from zero, then
+//! the bias, as TFLite's reference kernels do, so float models match them bit for bit natively). In the plain build (`+simd128`) each step is a multiply then an add, so the two families
 //! agree bit for bit (tests/web.rs checks a whole network); the only difference is that padding taps add
 //! 0·w where the scalar twin skips them, which can only change the sign of a zero.
 //!

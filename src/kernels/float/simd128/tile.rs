@@ -12,14 +12,10 @@ struct Tile<const R: usize> {
 }
 
 impl<const R: usize> Tile<R> {
-    /// Every row starts from the biases at the head of a packed block.
-    ///
-    /// # Safety
-    /// `block` must be readable for 8 floats.
+    /// Every row's sums start at zero (the bias is added last, as in TFLite's reference kernels).
     #[inline(always)]
-    unsafe fn new(block: *const f32) -> Self {
-        // SAFETY: the caller's promise.
-        unsafe { Tile { lo: [v128_load(block.cast()); R], hi: [v128_load(block.add(4).cast()); R] } }
+    fn new() -> Self {
+        Tile { lo: [f32x4_splat(0.0); R], hi: [f32x4_splat(0.0); R] }
     }
 
     /// acc[r] += Σ_{i < k} a[r][i]·w[i], where w[i] is the i-th row of 8 weights; returns `w` past them.
@@ -45,20 +41,22 @@ impl<const R: usize> Tile<R> {
         w
     }
 
-    /// Clamps and stores the first `nc` (≤ 8) channels of row r at `c[r]`.
+    /// Adds the biases (`bias`: 8 floats), clamps and stores the first `nc` (≤ 8) channels of row r at `c[r]`.
     ///
     /// # Safety
-    /// Each `c[r]` must be writable for `nc` floats.
+    /// `bias` must be readable for 8 floats, each `c[r]` writable for `nc` floats.
     #[inline(always)]
-    unsafe fn store(&self, c: [*mut f32; R], nc: usize, bounds: Bounds) {
+    unsafe fn store(&self, bias: *const f32, c: [*mut f32; R], nc: usize, bounds: Bounds) {
+        // SAFETY: the caller's promise.
+        let (b0, b1) = unsafe { (v128_load(bias.cast()), v128_load(bias.add(4).cast())) };
         for ((c, lo), hi) in c.into_iter().zip(self.lo).zip(self.hi) {
             // SAFETY: the caller's promise.
-            unsafe { store8(c, bounds.apply(lo), bounds.apply(hi), nc) };
+            unsafe { store8(c, bounds.apply(f32x4_add(lo, b0)), bounds.apply(f32x4_add(hi, b1)), nc) };
         }
     }
 }
 
-/// out[r][..nc] = clamp(bias + Σ_s Σ_{i<k} a[s][r][i]·w_s[i]) for R rows: S segments of k inputs per
+/// out[r][..nc] = clamp(Σ_s Σ_{i<k} a[s][r][i]·w_s[i] + bias) for R rows: S segments of k inputs per
 /// row (the stem's nine taps, the pointwise's one pixel) against one packed block, whose weight rows
 /// follow its biases in segment order. Row r is stored at c + r·cout.
 ///
@@ -78,11 +76,11 @@ pub(super) unsafe fn gemm<const R: usize, const S: usize>(
     // SAFETY: segment s reads block rows 1 + s·k .. 1 + (s + 1)·k, inside the block; the rest is the
     // caller's promise.
     unsafe {
-        let mut t = Tile::<R>::new(block);
+        let mut t = Tile::<R>::new();
         let mut w = block.add(BLOCK);
         for rows in a {
             w = t.madd_rows(rows, k, w);
         }
-        t.store(core::array::from_fn(|r| c.add(r * cout)), nc, bounds);
+        t.store(block, core::array::from_fn(|r| c.add(r * cout)), nc, bounds);
     }
 }
