@@ -2,7 +2,7 @@
 //! knobs (width multiplier `alpha`, `resolution`, `output_stride`, `num_classes`) and the list of layers
 //! they imply, with every shape. Pure data: no weights, no arithmetic beyond shapes.
 
-use crate::error::Error;
+use crate::error::{Error, Real};
 use serde::Serialize;
 
 /// TF-slim's `min_depth`: no layer gets fewer channels than this, however small alpha is.
@@ -146,7 +146,11 @@ impl Config {
 
     pub fn with_alpha(mut self, alpha: f64) -> Result<Self, Error> {
         if !(alpha.is_finite() && alpha > 0.0 && alpha <= MAX_ALPHA) {
-            return Err(Error::config(format!("alpha must be a number in (0, {MAX_ALPHA}], got {alpha}")));
+            return Err(Error::config(format!(
+                "alpha must be a number in (0, {}], got {}",
+                Real(MAX_ALPHA),
+                Real(alpha)
+            )));
         }
         self.alpha = alpha;
         Ok(self)

@@ -22,7 +22,7 @@ enum Input<'a> {
 
 /// What the classifier asks of a plan, whatever its number domain: one generic implementation for every
 /// [`Plan`], so no caller matches on the domain.
-trait Run: Debug + Send + Sync {
+trait Run: Send + Sync {
     fn config(&self) -> &Config;
     fn quantized(&self) -> bool;
     fn family(&self) -> &'static str;
@@ -106,10 +106,19 @@ pub struct LayerTime {
     pub ms: f64,
 }
 
-#[derive(Debug)]
 pub struct Classifier {
     plan: Box<dyn Run>,
     labels: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let classes = self.plan.config().num_classes;
+        f.debug_struct("Classifier")
+            .field("classes", &classes)
+            .field("kernels", &self.plan.family())
+            .finish_non_exhaustive()
+    }
 }
 /// The readable part of an ImageNet label line: "tabby, tabby cat" → "tabby".
 pub fn display_name(label: &str) -> &str {

@@ -4,7 +4,7 @@
 //! the reference inputs were made: an antialiased triangle filter (its support widens with the downscale factor),
 //! fixed-point weights, and two 1-D passes through an 8-bit buffer, in the order Pillow picks.
 
-use crate::error::Error;
+use crate::error::{reals, Error};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -41,7 +41,11 @@ impl Normalization {
             _ => Err(Error::unsupported(
                 None,
                 "metadata",
-                format!("NormalizationOptions mean {mean:?} std {std:?}: one or three finite values each, std not 0"),
+                format!(
+                    "NormalizationOptions mean {} std {}: one or three finite values each, std not 0",
+                    reals(mean),
+                    reals(std)
+                ),
             )),
         }
     }

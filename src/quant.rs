@@ -9,7 +9,7 @@
 //! (the default, and what the reference dumps in `../shared/reference` show) uses two roundings, see
 //! [`QuantizedMultiplier::apply`].
 
-use crate::Error;
+use crate::error::{Error, Real};
 
 /// A fused activation as TFLite defines it; [`activation_range`] turns it into a clamp range.
 pub use crate::arch::Activation;
@@ -182,11 +182,15 @@ fn quantize_bound(f: f32, scale: f32, zero_point: i32) -> Result<i32, Error> {
     // False for NaN. TFLite accepts up to (float)INT32_MAX = 2^31, which does not fit: rejected here.
     let fits = rounded >= -TWO_POW_31 as f32 && rounded < TWO_POW_31 as f32;
     if !fits {
-        return Err(Error::malformed(format!("activation bound {f} / scale {scale} does not fit in int32")));
+        return Err(Error::malformed(format!(
+            "activation bound {} / scale {} does not fit in int32",
+            Real::from(f),
+            Real::from(scale)
+        )));
     }
-    zero_point
-        .checked_add(rounded as i32)
-        .ok_or_else(|| Error::malformed(format!("activation bound {f} with zero point {zero_point} overflows")))
+    zero_point.checked_add(rounded as i32).ok_or_else(|| {
+        Error::malformed(format!("activation bound {} with zero point {zero_point} overflows", Real::from(f)))
+    })
 }
 
 /// AVERAGE_POOL_2D's rounding (`reference_ops::AveragePool` for uint8, `reference_integer_ops::AveragePool` for
@@ -288,7 +292,7 @@ impl SoftmaxU8 {
             return Err(Error::unsupported(
                 None,
                 "SOFTMAX",
-                format!("beta {beta} · input scale {input_scale} · 2^26 must exceed 1"),
+                format!("beta {} · input scale {} · 2^26 must exceed 1", Real::from(beta), Real::from(input_scale)),
             ));
         }
         let q = quantize_multiplier(real);

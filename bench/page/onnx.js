@@ -123,7 +123,7 @@ function convNodes(layer, blob, x, graph) {
   const [left, right] = samePads(w, kw, layer.stride, layer.rate);
   graph.initializer(tensor(`${layer.name}/weights`, dims, weight));
   graph.initializer(tensor(`${layer.name}/biases`, [bias.length], bias));
-  const y = layer.relu6 ? `${layer.name}/conv` : layer.name;
+  const y = layer.activation === 'relu6' ? `${layer.name}/conv` : layer.name;
   graph.node(node('Conv', [x, `${layer.name}/weights`, `${layer.name}/biases`], [y], {
     kernel_shape: [kh, kw],
     strides: [layer.stride, layer.stride],
@@ -131,7 +131,7 @@ function convNodes(layer, blob, x, graph) {
     pads: [top, left, bottom, right],
     group: depthwise ? cin : 1,
   }));
-  if (layer.relu6) graph.node(node('Clip', [y, 'zero', 'six'], [layer.name]));
+  if (layer.activation === 'relu6') graph.node(node('Clip', [y, 'zero', 'six'], [layer.name]));
   return layer.name;
 }
 

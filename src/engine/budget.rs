@@ -4,7 +4,7 @@
 //! reserved fallibly, for when the budget fits but the memory does not (a wasm page already near its cap).
 
 use crate::arch::Config;
-use crate::error::Error;
+use crate::error::{Error, Real};
 use crate::inspect;
 
 /// The most memory one plan may hold: weights (kept and packed) plus activation buffers. The README
@@ -29,7 +29,7 @@ pub fn check(config: &Config, elem: usize) -> Result<(), Error> {
     if need > MEMORY_BUDGET {
         return Err(Error::config(format!(
             "α {} at {} needs about {} MiB, over the memory budget of {} MiB: lower alpha or the resolution",
-            config.alpha,
+            Real(config.alpha),
             config.resolution,
             need >> 20,
             MEMORY_BUDGET >> 20

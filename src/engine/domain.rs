@@ -4,7 +4,7 @@
 
 use super::geometry;
 use crate::arch::{Config, LayerSpec, OpKind};
-use crate::error::Error;
+use crate::error::{Error, Real};
 use crate::kernels::float::{pack, Clamp, Float, FloatLayer};
 use crate::kernels::uint8::{Uint8, Uint8Layer};
 use crate::kernels::Domain;
@@ -97,7 +97,7 @@ impl PlanDomain for Float {
             )));
         }
         if let Some(i) = raw.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite(format!("input value {i} is {}", raw[i])));
+            return Err(Error::NonFinite(format!("input value {i} is {}", Real::from(raw[i]))));
         }
         input.copy_from_slice(raw);
         Ok(())
@@ -250,14 +250,17 @@ impl PlanDomain for Uint8 {
 /// step (the official files, and every converter calibration on [-1, 1] images), the byte is kept as it is,
 /// as TFLite's image classifiers feed it.
 fn pixel_inputs(normalization: Normalization, input: QuantParams) -> [[u8; 256]; 3] {
-    let luts: [[u8; 256]; 3] =
-        std::array::from_fn(|c| preprocess::quantize_lut(normalization, c, input.scale, input.zero_point));
-    let near = luts.iter().flatten().enumerate().all(|(i, &q)| (i32::from(q) - (i % 256) as i32).abs() <= 1);
-    if near {
-        [std::array::from_fn(|p| p as u8); 3]
-    } else {
-        luts
+    let mut luts = [[0u8; 256]; 3];
+    for (c, lut) in luts.iter_mut().enumerate() {
+        *lut = preprocess::quantize_lut(normalization, c, input.scale, input.zero_point);
     }
+    let near = luts.iter().all(|lut| lut.iter().zip(0..).all(|(&q, p): (&u8, i32)| (i32::from(q) - p).abs() <= 1));
+    if near {
+        for lut in &mut luts {
+            lut.iter_mut().zip(0..=255).for_each(|(q, p)| *q = p);
+        }
+    }
+    luts
 }
 
 /// The window of a layer that has one (conv, depthwise).

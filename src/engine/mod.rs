@@ -21,7 +21,6 @@ pub use kernels::{Float, Uint8};
 
 /// One layer: its spec, its weights as kept, how they are packed for the family in use, and its work in units
 /// threads can share (one unit: the whole layer).
-#[derive(Debug)]
 struct Layer<D: PlanDomain> {
     spec: LayerSpec,
     window: Option<Geometry>,
@@ -72,7 +71,7 @@ pub struct Output<'a, E = f32> {
     pub raw: &'a [E],
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Plan<D: PlanDomain = Float> {
     config: Config,
     layers: Vec<Layer<D>>,
@@ -84,6 +83,15 @@ pub struct Plan<D: PlanDomain = Float> {
     input: Vec<D::Elem>,
     outputs: Outputs<D::Elem>,
     embedding: Vec<f32>,
+}
+
+/// Names the plan without its weights: formatting the network (floats included) would put core's float
+/// formatting into every .wasm through the trait objects' vtables.
+impl<D: PlanDomain> std::fmt::Debug for Plan<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let layers = self.layers.len();
+        f.debug_struct("Plan").field("layers", &layers).field("kernels", &self.family.name).finish_non_exhaustive()
+    }
 }
 
 impl<D: PlanDomain> Plan<D> {

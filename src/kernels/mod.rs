@@ -54,7 +54,7 @@ pub trait Domain: Sized + 'static {
 }
 
 /// A layer packed for one family, ready to run any unit of its work.
-pub trait Kernel<E>: Debug + Send + Sync {
+pub trait Kernel<E>: Send + Sync {
     /// Runs `work`: `src` and `dst` are exactly the input the unit reads and the output it writes.
     fn run(&self, work: Work, src: &[E], dst: &mut [E]);
 }

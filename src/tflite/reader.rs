@@ -8,7 +8,7 @@
 use super::schema::{
     Activation, BuiltinOp, Metadata, Model, Operator, Options, Padding, Quantization, Tensor, TensorType,
 };
-use crate::error::Error;
+use crate::error::{Error, Real};
 use std::cell::Cell;
 
 /// Most operator codes a model may list.
@@ -150,6 +150,7 @@ impl<'a> Fb<'a> {
     }
 
     /// The table at `pos`: its vtable is found through the soffset there and both are bounds-checked.
+    #[inline(never)] // one copy: the reader runs once per model, its size counts in every download
     fn table(&self, pos: usize, what: &'static str) -> Result<Table<'_, 'a>, Error> {
         let soffset = self.i32(pos)?;
         let vtable = i64::try_from(pos)
@@ -173,6 +174,7 @@ impl<'a> Fb<'a> {
 
     /// The vector whose uoffset is at `pos`: `count` elements of `elem` bytes, all inside the file.
     /// More than `max` elements is refused as unsupported, after the bounds check.
+    #[inline(never)] // one copy: the reader runs once per model, its size counts in every download
     fn vector(&self, pos: usize, elem: usize, max: usize, what: &'static str) -> Result<Vector<'_, 'a>, Error> {
         let start = self.follow(pos)?;
         let count = self.u32(start)? as usize;
@@ -187,6 +189,7 @@ impl<'a> Fb<'a> {
     }
 
     /// The string whose uoffset is at `pos` (flatbuffers strings end with a NUL byte).
+    #[inline(never)] // one copy: the reader runs once per model, its size counts in every download
     fn string(&self, pos: usize, what: &'static str) -> Result<String, Error> {
         let v = self.vector(pos, 1, MAX_STRING, what)?;
         let nul = self.slice(add(v.first, v.count)?, 1)?;
@@ -210,6 +213,7 @@ struct Table<'f, 'a> {
 
 impl<'f, 'a> Table<'f, 'a> {
     /// Where field `index` (of `size` bytes) is stored, or None when absent (default value).
+    #[inline(never)] // one copy: the reader runs once per model, its size counts in every download
     fn field(&self, index: usize, size: usize) -> Result<Option<usize>, Error> {
         let slot = 4 + 2 * index;
         if slot + 2 > self.vtable_len {
@@ -316,6 +320,7 @@ impl<'f, 'a> Vector<'f, 'a> {
     }
 
     /// Element `i` of a vector of tables (each element is a uoffset relative to itself).
+    #[inline(never)] // one copy: the reader runs once per model, its size counts in every download
     fn table(&self, i: usize, what: &'static str) -> Result<Table<'f, 'a>, Error> {
         let pos = add(self.first, mul(i, self.elem)?)?;
         self.fb.table(self.fb.follow(pos)?, what)
@@ -534,7 +539,11 @@ fn read_quantization(
     check_counts(scale.count, zero_point.as_ref().map_or(0, |v| v.count), quantized_dimension, shape, subject)?;
     let scale = scale.decode::<4, f32>(f32::from_le_bytes)?;
     if let Some(bad) = scale.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
-        return Err(malformed(format!("{}: quantization scale {bad} is not finite and positive", subject())));
+        return Err(malformed(format!(
+            "{}: quantization scale {} is not finite and positive",
+            subject(),
+            Real::from(*bad)
+        )));
     }
     let zero_point = match zero_point {
         Some(v) => v.decode::<8, i64>(i64::from_le_bytes)?,

@@ -45,7 +45,7 @@ function load(cfg, { manifest, blob }) {
   const forward = (x) => {
     for (const l of layers) {
       const conv = { x, filter: l.filter, strides: l.stride, pad: 'same', dilations: l.rate, bias: l.bias,
-        activation: l.relu6 ? 'relu6' : 'linear' };
+        activation: l.activation === 'relu6' ? 'relu6' : 'linear' };
       if (l.op === 'avg_pool') x = tf.mean(x, [1, 2], true);
       else if (l.op === 'depthwise') x = tf.fused.depthwiseConv2d(conv);
       else x = tf.fused.conv2d(conv);

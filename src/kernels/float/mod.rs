@@ -110,7 +110,7 @@ impl Kernel<f32> for Bound {
             (FloatLayer::Pointwise(w, c), Work::Pixels(n)) => (k.pointwise)(n, w, src, dst, *c),
             (FloatLayer::Pool { channels }, Work::Pixels(n)) => (k.global_avg_pool)(n, *channels, src, dst),
             // The plan pairs windowed layers with windows and the others with pixel counts.
-            (layer, work) => unreachable!("{work:?} for {layer:?}"),
+            (_, work) => unreachable!("{work:?} for another kind of layer"),
         }
     }
 }

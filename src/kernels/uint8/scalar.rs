@@ -25,7 +25,7 @@ impl Kernel<u8> for Scalar {
             (Uint8Layer::Pointwise(f), Work::Pixels(n)) => pointwise(n, f, src, dst),
             (Uint8Layer::Pool { channels, pool }, Work::Pixels(n)) => global_avg_pool(n, *channels, src, dst, pool),
             // The plan pairs windowed layers with windows and the others with pixel counts.
-            (layer, work) => unreachable!("{work:?} for {layer:?}"),
+            (_, work) => unreachable!("{work:?} for another kind of layer"),
         }
     }
 }

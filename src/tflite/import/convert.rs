@@ -4,7 +4,7 @@
 use super::graph::{hwc, Graph, Node, Step};
 use super::recognize::{Found, Parts};
 use crate::arch::OpKind;
-use crate::error::Error;
+use crate::error::{Error, Real};
 use crate::preprocess::Normalization;
 use crate::quant::{
     activation_range, conv_output_multiplier, quantize_multiplier, AverageQ, MeanQ, PoolQ, Requantize, SoftmaxU8,
@@ -246,9 +246,11 @@ fn softmax(step: &Step, logits: QuantParams, shift: i32) -> Result<SoftmaxU8, Er
     let out = activation_quant(step.output, step.node)?;
     if out.scale != 1.0 / 256.0 || out.zero_point + shift != 0 {
         let (s, zp) = (out.scale, out.zero_point);
-        return Err(step
-            .node
-            .fail(format!("output scale {s} and zero point {zp}: quantized SOFTMAX writes 1/256 and {}", -shift)));
+        return Err(step.node.fail(format!(
+            "output scale {} and zero point {zp}: quantized SOFTMAX writes 1/256 and {}",
+            Real::from(s),
+            -shift
+        )));
     }
     SoftmaxU8::new(logits.scale, 1.0).map_err(|e| step.node.fail(e.to_string()))
 }
@@ -272,7 +274,11 @@ fn mean_pool(f: &Found, inq: QuantParams, outq: QuantParams, shift: i32) -> Resu
     // TFLite aborts on an infinite or NaN ratio; a negative one would flip the sign of every mean.
     if !(real.is_finite() && real > 0.0) {
         let (i, o) = (inq.scale, outq.scale);
-        return Err(f.node.fail(format!("input scale {i} / output scale {o} is not a positive ratio")));
+        return Err(f.node.fail(format!(
+            "input scale {} / output scale {} is not a positive ratio",
+            Real::from(i),
+            Real::from(o)
+        )));
     }
     Ok(PoolQ::Mean(MeanQ {
         multiplier: quantize_multiplier(real),

@@ -1,7 +1,7 @@
 //! The op list as one chain: the files flattened in order, each file's input linked to the previous file's
 //! output, and walked as a linear graph.
 
-use crate::error::Error;
+use crate::error::{reals, Error, Real};
 use crate::tflite::schema::{BuiltinOp, Model, Operator, Options, Quantization, Tensor, TensorType};
 
 /// One op of the chained models, with where it came from for error messages.
@@ -114,7 +114,7 @@ fn quant_eq(a: &Option<Quantization>, b: &Option<Quantization>) -> bool {
 fn quant_text(q: &Option<Quantization>) -> String {
     match q {
         None => "unquantized".into(),
-        Some(q) => format!("scale {:?} zero point {:?}", q.scale, q.zero_point),
+        Some(q) => format!("scale {} zero point {:?}", reals(&q.scale), q.zero_point),
     }
 }
 
@@ -249,7 +249,7 @@ fn check_relabel(node: &Node, input: &Tensor, output: &Tensor) -> Result<(), Err
 fn check_softmax(node: &Node, input: &Tensor, output: &Tensor) -> Result<(), Error> {
     match node.op.options {
         Options::Softmax { beta: 1.0 } => {}
-        Options::Softmax { beta } => return Err(node.fail(format!("beta {beta} (only 1.0 is supported)"))),
+        Options::Softmax { beta } => return Err(node.fail(format!("beta {} (only 1 is supported)", Real::from(beta)))),
         _ => return Err(node.fail("missing SoftmaxOptions")),
     }
     if input.shape != output.shape || input.dtype != output.dtype {

@@ -4,7 +4,7 @@ use super::convert::le_i32;
 use super::graph::hwc;
 use super::recognize::Found;
 use crate::arch::{Config, LayerSpec, OpKind};
-use crate::error::Error;
+use crate::error::{Error, Real};
 use crate::tflite::schema::{Activation, BuiltinOp, Operator, Options, Padding, TensorType};
 
 /// Whether every layer has the shapes and options `cfg` gives it: how recognition tries configurations.
@@ -25,7 +25,8 @@ pub(super) fn check_layers(cfg: &Config, layers: &[Found]) -> Result<(), Error> 
         if i != wi || o != wo {
             return Err(f.node.fail(format!(
                 "{}: shapes {i:?} -> {o:?}, MobileNet v1 alpha {} has {wi:?} -> {wo:?}",
-                spec.name, cfg.alpha
+                spec.name,
+                Real(cfg.alpha)
             )));
         }
         options_match(spec, f.node.op).map_err(|d| f.node.fail(format!("{}: {d}", spec.name)))?;
@@ -82,7 +83,8 @@ fn options_match(spec: &LayerSpec, op: &Operator) -> Result<(), String> {
                 .then_some(())
                 .ok_or_else(|| format!("fused activation {activation:?}, expected {want_act:?}"))
         }
-        (other, _) => Err(format!("unexpected options {other:?}")),
+        (Options::None, _) => Err("options missing".into()),
+        _ => Err(format!("options of another operator than a {} layer", spec.op.name())),
     }
 }
 
@@ -122,9 +124,7 @@ fn check_mean_axes(f: &Found) -> Result<(), Error> {
         (TensorType::Int32, Some(d)) => le_i32(d),
         _ => return Err(f.node.fail("axes must be a constant INT32 tensor")),
     };
-    let mut sorted = values.clone();
-    sorted.sort_unstable();
-    if sorted != [1, 2] {
+    if !(values.len() == 2 && values.contains(&1) && values.contains(&2)) {
         return Err(f.node.fail(format!("MEAN over axes {values:?}; only axes [1, 2] (global pool) is supported")));
     }
     Ok(())
