@@ -36,7 +36,12 @@ export function showConfig({ alpha, resolution: [height], num_classes: classes, 
   $('resolution').value = preset ? String(height) : 'custom';
   $('custom-resolution').value = height;
   $('custom-resolution').hidden = preset;
-  $('classes').value = String(classes);
+  // A loaded model's own class count joins the choices (1001 and 1000 are always there).
+  const select = $('classes');
+  if (![...select.options].some((o) => o.value === String(classes))) {
+    select.append(el('option', { value: String(classes) }, `${classes} (the loaded model's classes)`));
+  }
+  select.value = String(classes);
   $('output-stride').value = String(stride);
   render();
 }
@@ -98,7 +103,7 @@ function renderTotals(report, cfg) {
   const note = (fig, ours) => {
     if (!paper) return `${short(ours)} · no paper figure for this configuration`;
     if (cfg.classes === 1000) return `paper: ${fig} · ours, same counting: ${short(ours)}`;
-    return `paper: ${fig} (1000 classes; these figures use 1001)`;
+    return `paper: ${fig} (1000 classes; these figures use ${cfg.classes})`;
   };
   $('paper-macs').textContent = note(paper?.macs, macs);
   $('paper-params').textContent = note(paper?.params, params);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, CAT_BMP, CAT_CLASSES, session, topFive } from './helpers.mjs';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, SHARED, session, topFive } from './helpers.mjs';
 
 let base, b;
 
@@ -73,6 +73,31 @@ for (const how of ['drop', 'paste']) {
     await page.waitForSelector('body[data-model="0.25"]:not([data-loading])', { timeout: 30_000 });
   });
 }
+
+test('your own Keras-made .tflite opens with its labels file and shows its Dense head in the inspector', async () => {
+  const { page } = b;
+  // Teachable Machine's head on α 0.25 at 224, full integer with uint8 edges; five classes named by a .txt.
+  const name = 'tm_a0.25_r224_int8_uint8io.tflite';
+  const model = { name, mimeType: 'application/octet-stream', buffer: readFileSync(join(SHARED, 'fixtures', 'user', name)) };
+  const labels = { name: 'labels.txt', mimeType: 'text/plain', buffer: Buffer.from('red\ngreen\nblue\ncyan\nmagenta\n') };
+  await page.setInputFiles('#model-file', [model, labels]);
+  await page.waitForSelector('body[data-model="custom"]:not([data-loading])', { timeout: 30_000 });
+  assert.match(await page.textContent('#model-desc'), /tm_a0\.25_r224_int8_uint8io\.tflite \+ labels\.txt/);
+  assert.match(await page.textContent('#loaded-text'), /α 0\.25 · 224×224 px · 5 classes/);
+  const n = await count(page);
+  await page.setInputFiles('#file', CAT_BMP);
+  await nextResult(page, n);
+  const top = await topFive(page);
+  assert.equal(top.length, 5);
+  assert.deepEqual(top.map((p) => p.name.toLowerCase()).sort(), ['blue', 'cyan', 'green', 'magenta', 'red']);
+  await page.click('#inspect-loaded');
+  await page.waitForFunction(() => [...document.querySelectorAll('#layers tbody tr th')].some((th) => th.textContent === 'Dense_1'));
+  const names = await page.$$eval('#layers tbody tr th', (ths) => ths.map((th) => th.textContent));
+  assert.deepEqual(names.slice(-3), ['AvgPool_1a', 'Dense_1', 'Logits']);
+  await page.locator('#inspector').screenshot({ path: join(ARTIFACTS, 'inspector-own-model.png') });
+  await page.click('#model-0\\.25');
+  await page.waitForSelector('body[data-model="0.25"]:not([data-loading])', { timeout: 30_000 });
+});
 
 test('a file that is not an image is refused politely', async () => {
   const { page } = b;
