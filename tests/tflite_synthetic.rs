@@ -114,10 +114,15 @@ fn write_fuzz_seeds() {
     let Some(dir) = std::env::var_os("MOBILENET_FUZZ_SEEDS") else { return };
     let dir = std::path::PathBuf::from(dir);
     let cfg = Config::new(0.01, 32).unwrap().with_num_classes(10).unwrap();
-    for style in [Style::Slim, Style::Dense] {
-        for int8 in [false, true] {
-            let name = format!("seed-tiny-{style:?}-{}.tflite", if int8 { "int8" } else { "float" });
-            std::fs::write(dir.join(name), build(&cfg, 1, style, int8)).unwrap();
+    // And a Keras-style head of two Dense layers, so the fuzzer starts from the head's import too.
+    let hidden = vec![mobilenet_wasm::arch::Dense { units: 6, activation: mobilenet_wasm::arch::Activation::Relu }];
+    let head = cfg.clone().with_hidden(hidden).unwrap();
+    for (label, cfg) in [("", &cfg), ("-dense-head", &head)] {
+        for style in [Style::Slim, Style::Dense] {
+            for int8 in [false, true] {
+                let name = format!("seed-tiny-{style:?}{label}-{}.tflite", if int8 { "int8" } else { "float" });
+                std::fs::write(dir.join(name), build(cfg, 1, style, int8)).unwrap();
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ const MAX_MACS: u64 = 20_000_000;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut model) = Classifier::from_tflite(&[data], Precision::AsStored) else { return };
-    let cfg = *model.config();
+    let cfg = model.config().clone();
     if mobilenet_wasm::inspect::totals(&mobilenet_wasm::inspect::layer_costs(&cfg)).macs > MAX_MACS {
         return;
     }
