@@ -147,6 +147,8 @@ export interface MobileNet {
   readonly alpha: number;
   readonly numClasses: number;
   readonly quantized: boolean;
+  /** What the layers compute in: "int8" for full-integer models (also behind uint8 edges). */
+  readonly numberType: 'float32' | 'uint8' | 'int8';
   readonly hasLabels: boolean;
   /**
    * Kernel family that runs: "simd128-u8" (quantized models), "simd128" (float), "relaxed-simd128" (float

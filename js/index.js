@@ -111,6 +111,8 @@ class MobileNet {
   get alpha() { return this.#info.alpha; }
   get numClasses() { return this.#info.numClasses; }
   get quantized() { return this.#info.quantized; }
+  /** What the layers compute in: 'float32', 'uint8' or 'int8'. */
+  get numberType() { return this.#info.numberType; }
   get hasLabels() { return this.#info.hasLabels; }
   /** The kernel family that runs, e.g. "simd128-u8", "simd128" or "relaxed-simd128". */
   get kernels() { return this.#info.kernels; }

@@ -42,6 +42,7 @@ export class Session {
       alpha: m.alpha,
       numClasses: m.numClasses,
       quantized: m.quantized,
+      numberType: m.numberType,
       kernels: m.kernels,
       hasLabels: m.hasLabels,
     };

@@ -25,6 +25,7 @@ enum Input<'a> {
 trait Run: Send + Sync {
     fn config(&self) -> &Config;
     fn quantized(&self) -> bool;
+    fn number_type(&self) -> &'static str;
     fn family(&self) -> &'static str;
     fn use_kernels(&mut self, name: &str) -> Result<(), Error>;
     fn set_threads(&mut self, threads: usize);
@@ -45,6 +46,10 @@ impl<D: PlanDomain> Run for Plan<D> {
 
     fn quantized(&self) -> bool {
         D::QUANTIZED
+    }
+
+    fn number_type(&self) -> &'static str {
+        Plan::number_type(self)
     }
 
     fn family(&self) -> &'static str {
@@ -199,6 +204,12 @@ impl Classifier {
 
     pub fn is_quantized(&self) -> bool {
         self.plan.quantized()
+    }
+
+    /// The number type the layers compute in: "float32", "uint8" or "int8" (a full-integer model with uint8
+    /// edges says "int8": its edges only shift).
+    pub fn number_type(&self) -> &'static str {
+        self.plan.number_type()
     }
 
     /// Name of the kernel family that runs.

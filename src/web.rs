@@ -173,6 +173,12 @@ impl Model {
         self.classifier.is_quantized()
     }
 
+    /// The number type the layers compute in: "float32", "uint8" or "int8".
+    #[wasm_bindgen(getter, js_name = numberType)]
+    pub fn number_type(&self) -> String {
+        self.classifier.number_type().into()
+    }
+
     /// The kernel family that runs.
     #[wasm_bindgen(getter)]
     pub fn kernels(&self) -> String {

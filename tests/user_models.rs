@@ -52,6 +52,8 @@ fn every_user_model_matches_the_reference_interpreter_on_every_photo() {
         assert_eq!(cfg.hidden.iter().map(|d| d.units).collect::<Vec<_>>(), hidden, "{name}: the head");
         let float = m["output"]["dtype"] == "float32";
         assert_eq!(model.is_quantized(), !float, "{name}");
+        // Full-integer files compute in int8, whatever their edges.
+        assert_eq!(model.number_type(), if float { "float32" } else { "int8" }, "{name}");
         for (image, facts) in m["images"].as_object().unwrap() {
             let input = read_bytes(&format!("fixtures/user/{name}_{image}.in"));
             let want = read_bytes(&format!("fixtures/user/{name}_{image}.out"));

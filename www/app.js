@@ -17,7 +17,7 @@ function onModel(model) {
   const [h, w] = model.resolution;
   $('loaded').hidden = false;
   $('loaded-text').textContent = `Loaded model: α ${alphaText(model.alpha)} · ${h}×${w} px · ${model.numClasses} classes · ` +
-    `${model.quantized ? 'uint8' : 'float32'}`;
+    `${model.numberType}`;
   $('inspect-loaded').onclick = async () => showModel(await model.inspect());
   $('profile-run').hidden = false; // every build times each layer (Model.profile)
   showTiming(null, null);

@@ -316,7 +316,7 @@ function wireModelFile() {
       const model = await load({ modelBytes: await Promise.all(files.map(bytesOf)), labels, signal, ...engineOptions() });
       await nameClasses(model, signal);
       const [h, w] = model.resolution;
-      $('model-desc').textContent += ` · α ${model.alpha} · ${h}×${w} px · ${model.quantized ? 'uint8' : 'float'} · ${model.numClasses} classes`;
+      $('model-desc').textContent += ` · α ${model.alpha} · ${h}×${w} px · ${model.numberType} · ${model.numClasses} classes`;
       return model;
     });
   });

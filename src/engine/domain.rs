@@ -49,6 +49,8 @@ pub trait PlanDomain: Domain + Clone + Debug {
     fn stored(edges: &Self::Edges, out: &mut [Self::Elem]);
     /// The embedding (the pool's output) as floats.
     fn embedding(edges: &Self::Edges, pooled: &[Self::Elem], out: &mut [f32]);
+    /// The number type the layers compute in: "float32", "uint8" or "int8".
+    fn number_type(edges: &Self::Edges) -> &'static str;
 }
 
 /// A network's weights as [`super::Plan::new`] takes them; their type says the plan's domain.
@@ -117,6 +119,10 @@ impl PlanDomain for Float {
 
     fn embedding(_: &Normalization, pooled: &[f32], out: &mut [f32]) {
         out.copy_from_slice(pooled);
+    }
+
+    fn number_type(_: &Normalization) -> &'static str {
+        "float32"
     }
 }
 
@@ -241,6 +247,14 @@ impl PlanDomain for Uint8 {
     fn embedding(edges: &QuantEdges, pooled: &[u8], out: &mut [f32]) {
         for (e, &q) in out.iter_mut().zip(pooled) {
             *e = edges.embedding.dequantize(q);
+        }
+    }
+
+    fn number_type(edges: &QuantEdges) -> &'static str {
+        if edges.flip != 0 {
+            "int8"
+        } else {
+            "uint8"
         }
     }
 }

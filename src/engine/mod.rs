@@ -277,6 +277,13 @@ impl<D: PlanDomain> Plan<D> {
     }
 }
 
+impl<D: PlanDomain> Plan<D> {
+    /// The number type the layers compute in: "float32", "uint8" or "int8".
+    pub fn number_type(&self) -> &'static str {
+        D::number_type(&self.edges)
+    }
+}
+
 impl Plan<Float> {
     /// A plan with deterministic seeded weights (see [`Weights::seeded`]).
     pub fn seeded(config: Config, seed: u64) -> Result<Plan<Float>, Error> {

@@ -83,7 +83,7 @@ test('your own Keras-made .tflite opens with its labels file and shows its Dense
   await page.setInputFiles('#model-file', [model, labels]);
   await page.waitForSelector('body[data-model="custom"]:not([data-loading])', { timeout: 30_000 });
   assert.match(await page.textContent('#model-desc'), /tm_a0\.25_r224_int8_uint8io\.tflite \+ labels\.txt/);
-  assert.match(await page.textContent('#loaded-text'), /α 0\.25 · 224×224 px · 5 classes/);
+  assert.match(await page.textContent('#loaded-text'), /α 0\.25 · 224×224 px · 5 classes · int8/);
   const n = await count(page);
   await page.setInputFiles('#file', CAT_BMP);
   await nextResult(page, n);
