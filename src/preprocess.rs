@@ -83,13 +83,19 @@ pub fn to_input(pixels: &[u8], format: PixelFormat, norm: Normalization, out: &m
     Ok(())
 }
 
-/// Maps RGB or RGBA pixels through one table per channel into `out` (`out.len() / 3` pixels, RGB): a
-/// quantized model's input.
-pub fn to_quantized(pixels: &[u8], format: PixelFormat, lut: &[[u8; 256]; 3], out: &mut [u8]) -> Result<(), Error> {
+/// Maps RGB or RGBA pixels through one table per channel into `out` (`out.len() / 3` pixels, RGB), or copies
+/// them without tables: a quantized model's input.
+pub fn to_quantized(
+    pixels: &[u8],
+    format: PixelFormat,
+    lut: Option<&[[u8; 256]; 3]>,
+    out: &mut [u8],
+) -> Result<(), Error> {
     let bpp = check_pixels(pixels, format, out.len() / 3)?;
     for (o, p) in out.chunks_exact_mut(3).zip(pixels.chunks_exact(bpp)) {
-        for ((o, &v), lut) in o.iter_mut().zip(p).zip(lut) {
-            *o = lut[v as usize];
+        match lut {
+            Some(lut) => o.iter_mut().zip(p).zip(lut).for_each(|((o, &v), lut)| *o = lut[v as usize]),
+            None => o.copy_from_slice(&p[..3]),
         }
     }
     Ok(())

@@ -155,8 +155,9 @@ pub struct QuantEdges {
     pub output_flip: u8,
     /// 0x80 where the activations inside are int8.
     pub flip: u8,
-    /// Pixel value → input byte, per channel (see [`pixel_inputs`]).
-    pub pixels: Box<[[u8; 256]; 3]>,
+    /// Pixel value → input byte, per channel (see [`pixel_inputs`]); None where every byte stays as it is, so
+    /// the per-frame path is a plain copy.
+    pub pixels: Option<Box<[[u8; 256]; 3]>>,
 }
 
 impl NetworkWeights for QuantWeights {
@@ -185,7 +186,9 @@ impl NetworkWeights for QuantWeights {
             input_flip: flip(weights.input_signed),
             output_flip: flip(weights.output_signed),
             flip: flip(weights.signed),
-            pixels: Box::new(pixel_inputs(weights.normalization, input)),
+            pixels: Some(pixel_inputs(weights.normalization, input))
+                .filter(|luts| luts.iter().any(|lut| lut.iter().zip(0..=255).any(|(&q, p)| q != p)))
+                .map(Box::new),
         };
         Ok((layers, edges))
     }
@@ -217,7 +220,7 @@ impl PlanDomain for Uint8 {
 
     /// Pixels are normalized as for a float model ([-1, 1]) and quantized with the input's scale and zero point.
     fn load_pixels(edges: &QuantEdges, pixels: &[u8], format: PixelFormat, input: &mut [u8]) -> Result<(), Error> {
-        preprocess::to_quantized(pixels, format, &edges.pixels, input)
+        preprocess::to_quantized(pixels, format, edges.pixels.as_deref(), input)
     }
 
     fn finish(edges: &QuantEdges, logits: &[u8], _: bool, out: &mut Outputs<u8>) {

@@ -161,6 +161,11 @@ impl<D: PlanDomain> Plan<D> {
         &self.config
     }
 
+    /// The number type the layers compute in: "float32", "uint8" or "int8".
+    pub fn number_type(&self) -> &'static str {
+        D::number_type(&self.edges)
+    }
+
     pub fn layers(&self) -> impl Iterator<Item = &LayerSpec> {
         self.layers.iter().map(|l| &l.spec)
     }
@@ -274,13 +279,6 @@ impl<D: PlanDomain> Plan<D> {
     /// The loop every entry point shares: layers 0..=last from the input, the output left in `ping`.
     fn forward(&mut self, last: usize, timing: schedule::Timing<'_>) {
         schedule::forward(&Net(&self.layers), &self.input, &mut self.ping, &mut self.pong, last, timing);
-    }
-}
-
-impl<D: PlanDomain> Plan<D> {
-    /// The number type the layers compute in: "float32", "uint8" or "int8".
-    pub fn number_type(&self) -> &'static str {
-        D::number_type(&self.edges)
     }
 }
 

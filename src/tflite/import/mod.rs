@@ -89,9 +89,9 @@ fn refuse_hybrid(layers: &[recognize::Found]) -> Result<(), Error> {
     let integer = |f: &&recognize::Found| {
         f.node.input(1).ok().flatten().is_some_and(|w| matches!(w.dtype, TensorType::Int8 | TensorType::Uint8))
     };
-    let hybrid: Vec<String> =
-        layers.iter().filter(integer).map(|f| format!("{} {}", f.node.op.op.name(), f.node.index)).collect();
-    let Some(first) = layers.iter().find(integer) else { return Ok(()) };
+    let hybrid: Vec<&recognize::Found> = layers.iter().filter(integer).collect();
+    let Some(first) = hybrid.first() else { return Ok(()) };
+    let hybrid: Vec<String> = hybrid.iter().map(|f| format!("{} {}", f.node.op.op.name(), f.node.index)).collect();
     Err(first.node.fail(format!(
         "a dynamic-range model: {} layers have int8 weights with float activations (hybrid kernels: {}); \
          convert it as full integer (a representative dataset and TFLITE_BUILTINS_INT8) or with \
