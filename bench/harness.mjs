@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { ROOT, SHARED, openPage, session } from '../scripts/lib/browser.mjs';
 
 export { ROOT };
-export const ENGINES = ['ours', 'tfjs', 'ort'];
+export const ENGINES = ['ours', 'tfjs', 'ort', 'tflite', 'mediapipe'];
 const SEED = 7;
 
 /** Float configurations run by every engine, from the seeded network's exported weights. */
@@ -17,11 +17,15 @@ export const floatConfig = (alpha, resolution) => ({
   alpha, resolution, dtype: 'f32', seed: SEED, weights: `a${alpha}_r${resolution}`,
 });
 
-/** The official uint8 models (ours only: the peers have no uint8 row). */
+/**
+ * The official uint8 models (TFLite's runtime and MediaPipe run the same files), fed the reference's exact
+ * input tensor of cat.bmp so that every engine's output can be held against TFLite's reference kernels.
+ */
 export const U8_CONFIGS = [
-  { alpha: 1.0, resolution: 224, models: ['mobilenet_v1_1.0_224_quant_embedding_extractor.tflite', 'mobilenet_v1_1.0_224_quant_head.tflite'] },
-  { alpha: 0.25, resolution: 128, models: ['mobilenet_v1_0.25_128_quant.tflite'] },
-].map((c) => ({ ...c, dtype: 'u8', seed: SEED }));
+  { alpha: 1.0, resolution: 224, models: ['mobilenet_v1_1.0_224_quant_embedding_extractor.tflite', 'mobilenet_v1_1.0_224_quant_head.tflite'],
+    reference: 'mobilenet_v1_1.0_224_quant_cat.u8' },
+  { alpha: 0.25, resolution: 128, models: ['mobilenet_v1_0.25_128_quant.tflite'], reference: 'mobilenet_v1_0.25_128_quant_cat.u8' },
+].map((c) => ({ ...c, dtype: 'u8', seed: SEED, input: `cat_${c.resolution}.rgb` }));
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -48,9 +52,10 @@ export function ensurePackage() {
 
 /**
  * A temporary site of symlinks: /bench (the page), /pkg and /pkg-threads (ours), /peers/* (the peers' dist
- * folders, .wasm included), /models and /reference (the official models and their reference inputs and
+ * folders, .wasm included: tfjs, ort, tflite, mediapipe), /models and /reference (the official models and their reference inputs and
  * outputs, when present), /builds/<i> for each of `builds` (other package folders, for --kernels), and
- * /weights/<cfg.weights> exported by our CLI for each float configuration. Returns { dir, hasModels, remove }.
+ * /weights/<cfg.weights> exported by our CLI for each float configuration (weights.json + weights.bin for
+ * the peers that build the network themselves, model.tflite for those that read TFLite files). Returns { dir, hasModels, remove }.
  */
 export function prepareSite(floatConfigs, { builds = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mnw-bench-'));
@@ -66,6 +71,8 @@ export function prepareSite(floatConfigs, { builds = [] } = {}) {
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist'), 'peers/tfjs-core');
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), 'peers/tfjs-wasm');
   link(join(ROOT, 'node_modules/onnxruntime-web/dist'), 'peers/ort');
+  link(join(ROOT, 'node_modules/@tensorflow/tfjs-tflite/wasm'), 'peers/tflite');
+  link(join(ROOT, 'node_modules/@mediapipe/tasks-vision'), 'peers/mediapipe');
   const models = join(SHARED, 'models');
   const hasModels = existsSync(models);
   if (hasModels) link(models, 'models');
@@ -75,15 +82,18 @@ export function prepareSite(floatConfigs, { builds = [] } = {}) {
     const out = join(dir, 'weights', cfg.weights);
     const flags = ['--alpha', cfg.alpha, '--resolution', cfg.resolution, '--seed', cfg.seed, '--out', out].map(String);
     run('cargo', ['run', '--quiet', '--bin', 'mobilenet', '--', 'export-weights', ...flags], 'exporting weights');
+    // The same weights as a .tflite file (with NormalizationOptions metadata, which MediaPipe needs).
+    const tflite = [...flags.slice(0, -1), join(out, 'model.tflite'), '--metadata'];
+    run('cargo', ['run', '--quiet', '--bin', 'mobilenet', '--', 'export-tflite', ...tflite], 'writing the .tflite file');
   }
   return { dir, hasModels, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
- * The toolkit's server over the site (blob: scripts allowed for TF.js's pthread workers) and Chromium:
- * {context, url, close, …} (session()).
+ * The toolkit's server over the site (blob: scripts allowed for TF.js's pthread workers, eval for TFLite's
+ * embind) and Chromium: {context, url, close, …} (session()).
  */
-export const openSite = (site) => session({ root: site.dir, allowBlobScripts: true });
+export const openSite = (site) => session({ root: site.dir, allowBlobScripts: true, allowEval: true });
 
 /** The bench page, ready (its window.bench set); `check(what)` throws on any page error or outside request. */
 export const openBenchPage = (context, base) => openPage(context, new URL('bench/index.html', base).href, { ready: 'body[data-ready="true"]' });

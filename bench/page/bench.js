@@ -8,12 +8,17 @@ const ENGINES = {
   ours: () => import('./engines/ours.js'),
   tfjs: () => import('./engines/tfjs.js'),
   ort: () => import('./engines/ort.js'),
+  tflite: () => import('./engines/tflite.js'),
+  mediapipe: () => import('./engines/mediapipe.js'),
 };
 
 let engine;
 let current; // { cfg, runner, input }
 
-/** A deterministic input: uniform in [-1, 1] for float models, any byte for uint8 ones (mulberry32). */
+/**
+ * A deterministic input for float models: seeded pixel bytes (mulberry32) under x/127.5 − 1, so that an
+ * engine taking images (MediaPipe) gets the same input as the ones taking tensors.
+ */
 function seededInput(cfg) {
   let s = cfg.seed >>> 0;
   const next = () => {
@@ -23,8 +28,7 @@ function seededInput(cfg) {
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
   const n = cfg.resolution * cfg.resolution * 3;
-  if (cfg.dtype === 'u8') return Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
-  return Float32Array.from({ length: n }, () => next() * 2 - 1);
+  return Float32Array.from({ length: n }, () => Math.floor(next() * 256) / 127.5 - 1);
 }
 
 async function fetchBytes(url) {
@@ -33,12 +37,23 @@ async function fetchBytes(url) {
   return r.arrayBuffer();
 }
 
-/** What a configuration needs from the server: exported weights (float) or TFLite files (uint8). */
+const bytes = async (url) => new Uint8Array(await fetchBytes(url));
+
+/**
+ * What a configuration needs from the server: uint8 rows, the TFLite files, the reference's input tensor
+ * and its output; float rows, the exported weights and the same network as a .tflite file.
+ */
 async function assets(cfg) {
-  if (cfg.dtype === 'u8') return { tflite: await Promise.all(cfg.models.map(async (m) => new Uint8Array(await fetchBytes(`/models/${m}`)))) };
+  if (cfg.dtype === 'u8') {
+    return {
+      tflite: await Promise.all(cfg.models.map((m) => bytes(`/models/${m}`))),
+      input: await bytes(`/reference/inputs/${cfg.input}`),
+      reference: await bytes(`/reference/outputs/${cfg.reference}`),
+    };
+  }
   const dir = `/weights/${cfg.weights}`;
   const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes(`${dir}/weights.json`)));
-  return { manifest, blob: await fetchBytes(`${dir}/weights.bin`) };
+  return { manifest, blob: await fetchBytes(`${dir}/weights.bin`), tflite: await bytes(`${dir}/model.tflite`) };
 }
 
 window.bench = {
@@ -53,20 +68,31 @@ window.bench = {
     return { detail: engine.detail, crossOriginIsolated: self.crossOriginIsolated, chromium };
   },
 
+  /** Loads `cfg`; false when this engine cannot run it (MediaPipe and a split model). */
   async load(cfg) {
     current?.runner.dispose();
-    current = { cfg, runner: await engine.load(cfg, await assets(cfg)), input: seededInput(cfg) };
+    current = null;
+    const got = await assets(cfg);
+    const runner = await engine.load(cfg, got);
+    if (!runner) return false;
+    current = { cfg, runner, input: got.input ?? seededInput(cfg), reference: got.reference };
+    return true;
   },
 
-  /** The output for the fixed input, as a plain array the driver can compare. */
+  /** The output for the fixed input as a plain array, and TFLite's reference output when there is one. */
   async output() {
-    return Array.from(await current.runner.run(current.input));
+    const reference = current.reference && Array.from(current.reference);
+    return { output: Array.from(await current.runner.run(current.input)), reference };
   },
 
-  /** Milliseconds per inference, input upload to output readback, after `warmup` untimed runs. */
-  async time(warmup, runs) {
+  /**
+   * Milliseconds per inference, input upload to output readback, after a warm-up of at least `warmupMs`
+   * and `warmup` runs (V8 tiers a small model's JS and wasm up late).
+   */
+  async time(warmup, runs, warmupMs = 0) {
     const { runner, input } = current;
-    for (let i = 0; i < warmup; i++) await runner.run(input);
+    const start = performance.now();
+    for (let i = 0; i < warmup || performance.now() - start < warmupMs; i++) await runner.run(input);
     const ms = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();

@@ -37,16 +37,17 @@ const TYPES = {
  * The headers of every response: cross-origin isolation (SharedArrayBuffer for wasm threads, and 5 µs
  * performance.now()), a strict Content-Security-Policy and the usual hardening. `allowBlobScripts` is for the
  * benchmark: TF.js's threaded wasm backend starts its pthread workers with importScripts() of blob: URLs,
- * which script-src 'self' alone blocks.
+ * which script-src 'self' alone blocks. `allowEval` is for the benchmark too: TFLite's wasm runtime
+ * (Emscripten's embind) builds functions with `new Function`.
  */
-export function securityHeaders({ allowBlobScripts = false } = {}) {
+export function securityHeaders({ allowBlobScripts = false, allowEval = false } = {}) {
   return {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Content-Security-Policy': [
       "default-src 'self'",
-      `script-src 'self' 'wasm-unsafe-eval'${allowBlobScripts ? ' blob:' : ''}`,
+      `script-src 'self' 'wasm-unsafe-eval'${allowEval ? " 'unsafe-eval'" : ''}${allowBlobScripts ? ' blob:' : ''}`,
       "style-src 'self'",
       "img-src 'self' data: blob:",
       "media-src 'self' blob: mediastream:",
@@ -68,9 +69,9 @@ export function securityHeaders({ allowBlobScripts = false } = {}) {
  * escape from `root` (symbolic links inside it are followed, so a site can be a folder of links), `/` →
  * index.html, and the headers of securityHeaders() on every file and 404.
  */
-export function createStaticServer({ root = join(ROOT, 'www'), allowBlobScripts = false } = {}) {
+export function createStaticServer({ root = join(ROOT, 'www'), allowBlobScripts = false, allowEval = false } = {}) {
   const base = resolve(root);
-  const headers = securityHeaders({ allowBlobScripts });
+  const headers = securityHeaders({ allowBlobScripts, allowEval });
   // Every answer carries the same headers, errors included.
   const fail = (res, status, text, extra = {}) =>
     res.writeHead(status, { ...headers, 'Content-Type': 'text/plain', ...extra }).end(text);
@@ -191,12 +192,12 @@ export async function launch({ args = [], camera, viewport = { width: 1280, heig
 }
 
 /**
- * serve() and launch() at once, for a test or a run that needs one of each: `root` and
- * `allowBlobScripts` go to serve(), the rest to launch(). Returns launch()'s result plus the server's `url`
+ * serve() and launch() at once, for a test or a run that needs one of each: `root`, `allowBlobScripts`
+ * and `allowEval` go to serve(), the rest to launch(). Returns launch()'s result plus the server's `url`
  * and `server`; close() closes the browser, then the server.
  */
-export async function session({ root, allowBlobScripts, ...launchOptions } = {}) {
-  const server = await serve({ root, allowBlobScripts });
+export async function session({ root, allowBlobScripts, allowEval, ...launchOptions } = {}) {
+  const server = await serve({ root, allowBlobScripts, allowEval });
   let browser;
   try {
     browser = await launch(launchOptions);

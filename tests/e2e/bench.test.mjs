@@ -1,11 +1,13 @@
-// The benchmark's page still measures real work: ours, TensorFlow.js and ONNX Runtime Web, each in
-// its own page of headless Chromium, compute the same α0.25/128 network from the same weights; the
-// --kernels and --quant modes run every kernel family, the integer ones to TFLite's exact output.
+// The benchmark's page still measures real work: ours, TensorFlow.js, ONNX Runtime Web, TFLite's wasm
+// runtime and MediaPipe, each in its own page of headless Chromium, compute the same α0.25/128 network
+// from the same weights (the last two from the .tflite file our CLI writes); TFLite's runtime and
+// MediaPipe run the official uint8 file too, near TFLite's reference output; the --kernels and --quant
+// modes run every kernel family, the integer ones to TFLite's exact output.
 // A couple of runs only; `npm run bench` does the timing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ENGINES, ROOT, agreement, floatConfig, openEngine, openSite, prepareSite } from '../../bench/harness.mjs';
+import { ENGINES, ROOT, U8_CONFIGS, agreement, floatConfig, openEngine, openSite, prepareSite } from '../../bench/harness.mjs';
 import { kernelBuilds, measureKernels } from '../../bench/kernels.mjs';
 import { measureQuant } from '../../bench/quant.mjs';
 
@@ -23,21 +25,36 @@ after(async () => {
   site?.remove();
 });
 
-test('ours, tfjs and ort agree on the α0.25/128 top-5 and can be timed', async () => {
+test('every engine agrees with ours on the α0.25/128 top-5 and can be timed', async () => {
   const outputs = {};
   for (const engine of ENGINES) {
     const page = await openEngine(browser.context, browser.url, engine, 1);
-    await page.call('load', cfg);
-    outputs[engine] = await page.call('output');
+    assert.equal(await page.call('load', cfg), true);
+    outputs[engine] = (await page.call('output')).output;
     const ms = await page.call('time', 1, 2);
     assert.equal(ms.length, 2);
     assert.ok(ms.every((t) => t > 0), `${engine}: ${ms}`);
     await page.close();
   }
   assert.equal(outputs.ours.length, 1001);
-  for (const peer of ['tfjs', 'ort']) {
+  for (const peer of ENGINES.filter((e) => e !== 'ours')) {
     const a = agreement(outputs.ours, outputs[peer]);
     assert.ok(a.ok, `${peer}: top-5 ${a.gotTop} vs ours ${a.wantTop}, max |prob diff| ${a.maxDiff}`);
+  }
+});
+
+test('uint8 0.25/128: ours equals TFLite\'s reference, TFLite\'s runtime and MediaPipe come within a few steps', async () => {
+  const u8 = U8_CONFIGS.find((c) => c.alpha === 0.25);
+  for (const engine of ['ours', 'tflite', 'mediapipe']) {
+    const page = await openEngine(browser.context, browser.url, engine, 1);
+    assert.equal(await page.call('load', u8), true);
+    const { output, reference } = await page.call('output');
+    // MediaPipe gives dequantized scores (q / 256), the others the output bytes.
+    const steps = engine === 'mediapipe' ? output.map((p) => Math.round(p * 256)) : output;
+    const maxDiff = Math.max(...reference.map((v, i) => Math.abs(v - steps[i])));
+    // XNNPACK requantizes in float, not in TFLite's reference fixed point: a couple of steps apart.
+    assert.ok(engine === 'ours' ? maxDiff === 0 : maxDiff <= 8, `${engine}: max |diff| ${maxDiff}`);
+    await page.close();
   }
 });
 

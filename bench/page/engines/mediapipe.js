@@ -1,0 +1,59 @@
+// MediaPipe Tasks ImageClassifier (@mediapipe/tasks-vision), CPU delegate. It has no thread setting
+// (one thread), takes images rather than tensors, and returns scored categories: each run hands it the
+// model-sized input as ImageData (alpha 255), and its scores are put back in class order. It runs the
+// official uint8 file as it is; float files only with NormalizationOptions metadata, so its float rows
+// use the copy our CLI writes with metadata (`export-tflite --metadata`). A split model (1.0/224 uint8)
+// is two files, which one classifier cannot run.
+
+let vision;
+
+/** MediaPipe's wasm prints its INFO log lines to stderr, which becomes console.error: keep them out of the page's errors. */
+function quietInfo() {
+  const error = console.error.bind(console);
+  console.error = (...args) => (/^(INFO:|I\d{4} )/.test(String(args[0])) ? console.info(...args) : error(...args));
+}
+
+export async function start(threads) {
+  if (threads !== 1) return null; // the CPU delegate runs on the calling thread only
+  quietInfo();
+  vision = await import('/peers/mediapipe/vision_bundle.mjs');
+  const fileset = await vision.FilesetResolver.forVisionTasks('/peers/mediapipe/wasm');
+  return { detail: 'MediaPipe tasks-vision 1.1.0 ImageClassifier, CPU delegate, 1 thread', load: (cfg, assets) => load(fileset, cfg, assets) };
+}
+
+async function load(fileset, cfg, assets) {
+  if (cfg.dtype === 'u8' && assets.tflite.length > 1) return null;
+  const model = cfg.dtype === 'u8' ? assets.tflite[0] : assets.tflite;
+  const classifier = await vision.ImageClassifier.createFromOptions(fileset, {
+    baseOptions: { modelAssetBuffer: model.slice(), delegate: 'CPU' },
+    runningMode: 'IMAGE',
+    maxResults: -1,
+    scoreThreshold: -1,
+  });
+  const r = cfg.resolution;
+  const image = new ImageData(r, r);
+  let shown; // the input `image` holds: the same input is converted once, outside the timing
+  const toImage = (input) => {
+    if (input === shown) return image;
+    shown = input;
+    // Float rows' inputs are bytes under x/127.5 − 1 (bench.js), so (x + 1)·127.5 gives the byte back.
+    const byte = cfg.dtype === 'u8' ? (v) => v : (v) => Math.round((v + 1) * 127.5);
+    for (let i = 0, j = 0; i < r * r; i++, j += 3) {
+      image.data[4 * i] = byte(input[j]);
+      image.data[4 * i + 1] = byte(input[j + 1]);
+      image.data[4 * i + 2] = byte(input[j + 2]);
+      image.data[4 * i + 3] = 255;
+    }
+    return image;
+  };
+  const classes = 1001;
+  return {
+    run: async (input) => {
+      const result = classifier.classify(toImage(input));
+      const scores = new Float32Array(classes);
+      for (const c of result.classifications[0].categories) scores[c.index] = c.score;
+      return scores;
+    },
+    dispose: () => classifier.close(),
+  };
+}
