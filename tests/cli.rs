@@ -83,6 +83,8 @@ fn bad_arguments_exit_2_with_one_line() {
         &["inspect", "--json", "--json"],
         &["run", "--seed", "-3"],
         &["export-weights", "--alpha", "0.25"],
+        &["export-tflite", "--alpha", "0.25"],
+        &["export-tflite", "--metadata=yes", "--out", "x.tflite"],
         &["frobnicate"],
         &[],
     ] {
@@ -109,6 +111,34 @@ fn export_weights_writes_manifest_and_blob() {
     assert_eq!(manifest["bytes"].as_u64(), Some(blob.len() as u64));
     assert_eq!(manifest["config"]["resolution"], serde_json::json!([128, 128]));
     assert_eq!(manifest["layers"][28]["filter"]["shape"], serde_json::json!([1, 1, 256, 1001]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn export_tflite_writes_a_model_the_cli_loads() {
+    let dir = std::env::temp_dir().join(format!("mobilenet-cli-tflite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, metadata) in [("plain.tflite", false), ("meta.tflite", true)] {
+        let out = dir.join(name).to_string_lossy().into_owned();
+        let mut args = vec!["export-tflite", "--alpha", "0.25", "--resolution", "96", "--seed", "7", "--out", &out];
+        if metadata {
+            args.push("--metadata");
+        }
+        let (code, text, err) = mobilenet(&args);
+        assert_eq!(code, 0, "{err}");
+        assert!(text.contains(&out) && text.contains("with metadata") == metadata, "{text}");
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(&bytes[4..8], b"TFL3");
+        let normalization = mobilenet_wasm::tflite::read(&bytes).unwrap().metadata.normalization;
+        assert_eq!(normalization, metadata.then(|| (vec![127.5], vec![127.5])));
+        let (code, json, err) = mobilenet(&["inspect", "--model", &out, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!((v["config"]["alpha"].as_f64(), v["config"]["resolution"][0].as_u64()), (Some(0.25), Some(96)));
+    }
+    // A file that cannot be written is the caller's error, on one line.
+    let (code, _, err) = mobilenet(&["export-tflite", "--out", dir.join("no/such/dir.tflite").to_str().unwrap()]);
+    assert_eq!((code, err.lines().count()), (2, 1), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

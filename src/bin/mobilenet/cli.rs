@@ -1,6 +1,6 @@
 //! Argument parsing, exit codes and the `classify` command.
 
-use mobilenet_wasm::preprocess::resize_bilinear;
+use mobilenet_wasm::preprocess::{resize_bilinear, Normalization};
 use mobilenet_wasm::tflite::import::Precision;
 use mobilenet_wasm::{top_k, Classifier, Config, Error, PixelFormat, Resolution, Weights};
 use serde::Serialize;
@@ -257,6 +257,22 @@ fn text(c: &Classified) -> String {
         s += &format!("  {:>2}. {:>4}  {:<28} {:.4}\n", rank + 1, r.index, label, r.score);
     }
     s
+}
+
+/// `export-tflite`: the seeded network as a float32 .tflite (batch norm folded in), with TFLite Metadata
+/// stating our x/127.5 − 1 input rule when `--metadata` is given (MediaPipe needs it for float models).
+pub fn export_tflite(args: &[String]) -> Result<String, CliError> {
+    let options = ["alpha", "resolution", "classes", "output-stride", "seed", "out"];
+    let flags = Flags::parse(args, &options, &["metadata"], false)?;
+    let out = flags.get("out").ok_or_else(|| CliError::usage("export-tflite needs --out FILE.tflite"))?;
+    let cfg = flags.config()?;
+    mobilenet_wasm::engine::budget::check(&cfg, std::mem::size_of::<f32>())?;
+    let weights = Weights::seeded(&cfg, flags.number("seed", 1)?);
+    let normalization = flags.has("metadata").then_some(Normalization::MINUS_ONE_ONE);
+    let bytes = mobilenet_wasm::tflite::writer::write_float(&cfg, &weights, normalization)?;
+    std::fs::write(out, &bytes).map_err(|e| CliError::usage(format!("{out}: {e}")))?;
+    let with = if normalization.is_some() { " with metadata" } else { "" };
+    Ok(format!("wrote {} bytes of float32 TFLite{with} to {out}\n", bytes.len()))
 }
 
 /// `export-weights`: the seeded network's folded weights as DIR/weights.json (manifest) and

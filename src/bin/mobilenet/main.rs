@@ -7,6 +7,7 @@
 //!   mobilenet classify --model FILE[,FILE2…] --input-raw FILE [--output-raw FILE] [--top K] [--json]
 //!   mobilenet bench [--alpha A --resolution R | --model FILE[,FILE2…]] [--runs N] [--warmup N] [--threads T] [--layers] [--json]
 //!   mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
+//!   mobilenet export-tflite --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--metadata] --out FILE
 //!
 //! Exit codes: 0 ok; 2 bad arguments or input (one line on stderr); 3 a bad or unsupported model.
 
@@ -26,6 +27,8 @@ const USAGE: &str = "usage:
   mobilenet classify --model FILE[,FILE2...] [--labels FILE] [--top K] [--json] [--float] IMAGE...
   mobilenet classify --model FILE[,FILE2...] --input-raw FILE [--output-raw FILE] [--top K] [--json]
   mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
+  mobilenet export-tflite --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--metadata]
+                          --out FILE.tflite
 
   R is a side in pixels (224) or HEIGHTxWIDTH (192x256). Defaults: alpha 1.0, resolution 224,
   classes 1001 (class 0 = background), output stride 32, seed 1, top 5.
@@ -40,6 +43,8 @@ const USAGE: &str = "usage:
     --threads splits layers across T workers (build with --features threads to run them in parallel).
   export-weights writes the seeded network's weights, batch norm folded, in TF layouts:
   DIR/weights.json (layers, shapes, byte offsets) and DIR/weights.bin (little-endian f32).
+  export-tflite writes the same network as a float32 .tflite that TFLite and MediaPipe run; --metadata adds
+  TFLite Metadata (input normalization mean 127.5, std 127.5), which MediaPipe needs for float models.
   Exit codes: 0 ok, 2 bad arguments or input, 3 bad or unsupported model.";
 
 fn main() -> ExitCode {
@@ -85,8 +90,10 @@ fn run(args: &[String]) -> Result<String, CliError> {
         "classify" => cli::classify(rest),
         "bench" => bench::run(rest),
         "export-weights" => cli::export_weights(rest),
+        "export-tflite" => cli::export_tflite(rest),
         other => Err(CliError::usage(format!(
-            "unknown command {other:?} (expected inspect, run, classify, bench or export-weights; try --help)"
+            "unknown command {other:?} (expected inspect, run, classify, bench, export-weights or export-tflite; \
+             try --help)"
         ))),
     }
 }
