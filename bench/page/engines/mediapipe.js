@@ -13,9 +13,20 @@ function quietInfo() {
   console.error = (...args) => (/^(INFO:|I\d{4} )/.test(String(args[0])) ? console.info(...args) : error(...args));
 }
 
+/**
+ * MediaPipe posts usage logs to odml.pa.googleapis.com once a minute (no option turns it off); the bench
+ * stays on 127.0.0.1, so those posts are answered here with an empty 204 instead of leaving the machine.
+ */
+function noTelemetry() {
+  const fetch = globalThis.fetch;
+  globalThis.fetch = (url, init) =>
+    String(url).startsWith('https://odml.pa.googleapis.com/') ? Promise.resolve(new Response(null, { status: 204 })) : fetch(url, init);
+}
+
 export async function start(threads) {
   if (threads !== 1) return null; // the CPU delegate runs on the calling thread only
   quietInfo();
+  noTelemetry();
   vision = await import('/peers/mediapipe/vision_bundle.mjs');
   const fileset = await vision.FilesetResolver.forVisionTasks('/peers/mediapipe/wasm');
   return { detail: 'MediaPipe tasks-vision 1.1.0 ImageClassifier, CPU delegate, 1 thread', load: (cfg, assets) => load(fileset, cfg, assets) };
