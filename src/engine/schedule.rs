@@ -11,6 +11,12 @@
 
 use super::bands::{Unit, Work};
 
+/// Test hook: how many times each pool part spins after its last layer before it reports finished, so
+/// tests can make workers finish well after the caller (wasm32-unknown-unknown's std has no clock). 0 in use.
+#[cfg(feature = "threads")]
+#[doc(hidden)]
+pub static LINGER_SPINS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// What the scheduler needs from a plan.
 pub(crate) trait Layers: Sync {
     /// The activation element (f32, or u8 for quantized plans).
@@ -157,10 +163,22 @@ mod region {
             rayon::in_place_scope(|s| {
                 for p in 1..self.threads {
                     let part = &part;
-                    s.spawn(move |_| part(p, None));
+                    s.spawn(move |_| {
+                        part(p, None);
+                        linger();
+                    });
                 }
                 part(0, timing);
             });
+        }
+    }
+
+    /// Spins [`super::LINGER_SPINS`] times (the load each round keeps the loop from being optimized away).
+    fn linger() {
+        let mut spins = 0;
+        while spins < super::LINGER_SPINS.load(Ordering::Relaxed) {
+            spins += 1;
+            std::hint::spin_loop();
         }
     }
 
