@@ -80,6 +80,15 @@ pub fn kernel_name() -> String {
 #[cfg(all(feature = "threads", target_arch = "wasm32"))]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
+/// Test hook: pool workers spin `spins` times after their last layer before reporting finished, so a
+/// browser test can make them finish well after the calling thread.
+#[cfg(feature = "threads")]
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __lingerParts, skip_typescript)]
+pub fn linger_parts(spins: u32) {
+    crate::engine::LINGER_SPINS.store(spins, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// How many threads each layer is split across: the calling thread plus the pool's workers in the
 /// threaded build, else 1.
 #[wasm_bindgen(js_name = threadCount)]

@@ -202,6 +202,23 @@ fn layers_split_across_workers_compute_the_same() {
     }
 }
 
+#[cfg(feature = "threads")]
+#[test]
+fn workers_that_finish_late_compute_the_same() {
+    // The pool's parts linger after their last layer (a test hook), so they report finished long after the
+    // caller: the caller must wait for them, and the result must still equal the one-thread run.
+    use std::sync::atomic::Ordering;
+    let cfg = Config::new(0.25, 64).unwrap();
+    let mut whole = Plan::seeded(cfg.clone(), 5).unwrap();
+    let mut split = Plan::seeded(cfg, 5).unwrap().with_threads(3);
+    let input = random_input(whole.input_len(), 6);
+    let want = whole.run(&input).unwrap().logits.to_vec();
+    mobilenet_wasm::engine::LINGER_SPINS.store(20_000_000, Ordering::Relaxed);
+    let got: Vec<Vec<f32>> = (0..3).map(|_| split.run(&input).unwrap().logits.to_vec()).collect();
+    mobilenet_wasm::engine::LINGER_SPINS.store(0, Ordering::Relaxed);
+    assert!(got.iter().all(|g| g[..] == want[..]));
+}
+
 /// Finite weights can still overflow: logits weights of ±3e38 once gave NaN probabilities that printed as
 /// scores of null with exit 0. Outputs that are not finite are a typed error; the plan stays usable.
 #[test]

@@ -18,6 +18,9 @@ mod schedule;
 use bands::Unit;
 pub use domain::{NetworkWeights, Outputs, PlanDomain, QuantEdges};
 pub use kernels::{Float, Uint8};
+#[cfg(feature = "threads")]
+#[doc(hidden)]
+pub use schedule::LINGER_SPINS;
 
 /// One layer: its spec, its weights as kept, how they are packed for the family in use, and its work in units
 /// threads can share (one unit: the whole layer).

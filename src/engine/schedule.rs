@@ -6,10 +6,18 @@
 //! spinning barrier between layers (XNNPACK's pthreadpool works the same way). The region hands work
 //! off once per inference instead of once per layer, and the caller computes instead of blocking, which
 //! matters in browsers: a worker woken per layer costs tens of microseconds, and the page's main thread
-//! may not block at all (it spins). Spawning the region's parts is the one allocation of a threaded
+//! may not block at all (Chromium traps `Atomics.wait` there), so it spins, at the barriers and while it
+//! waits for the workers to finish; it never waits on rayon's or std's locks, and outside the pool the
+//! layer-by-layer way runs units in turn. Spawning the region's parts is the one allocation of a threaded
 //! inference (one small rayon job per worker); layer by layer allocates nothing.
 
 use super::bands::{Unit, Work};
+
+/// Test hook: how many times each pool part spins after its last layer before it reports finished, so
+/// tests can make workers finish well after the caller (wasm32-unknown-unknown's std has no clock). 0 in use.
+#[cfg(feature = "threads")]
+#[doc(hidden)]
+pub static LINGER_SPINS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// What the scheduler needs from a plan.
 pub(crate) trait Layers: Sync {
@@ -85,7 +93,13 @@ fn run_units<L: Layers>(net: &L, i: usize, units: &[Unit], src: &[L::Elem], out:
 
 #[cfg(feature = "threads")]
 fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
-    rayon::join(a, b);
+    // rayon::join from outside the pool blocks until a worker is done: only pool threads fork.
+    if rayon::current_thread_index().is_some() {
+        rayon::join(a, b);
+    } else {
+        a();
+        b();
+    }
 }
 
 #[cfg(not(feature = "threads"))]
@@ -97,8 +111,11 @@ fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
 #[cfg(feature = "threads")]
 mod region {
     use super::{Layers, Timing};
+    use std::any::Any;
     use std::ops::Range;
+    use std::panic::{self, AssertUnwindSafe};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Mutex, PoisonError};
 
     /// One region at a time per process: two regions sharing a small pool could each hold a worker
     /// while waiting for a part queued behind the other. A caller that finds it busy runs layer by layer.
@@ -148,19 +165,100 @@ mod region {
             last: usize,
             timing: Timing<'_>,
         ) {
-            let bufs = bufs.map(|b| Shared { ptr: b.as_mut_ptr(), len: b.len() });
-            let barrier = Barrier::new(self.threads);
-            let part = |p: usize, timing: Timing<'_>| {
-                let _poison = PoisonOnPanic(&barrier);
-                walk(net, first, &bufs, last, p, &barrier, timing);
+            let parts = Parts {
+                net,
+                first,
+                bufs: bufs.map(|b| Shared { ptr: b.as_mut_ptr(), len: b.len() }),
+                last,
+                barrier: Barrier::new(self.threads),
+                running: AtomicUsize::new(self.threads - 1),
+                panic: Mutex::new(None),
             };
-            rayon::in_place_scope(|s| {
-                for p in 1..self.threads {
-                    let part = &part;
-                    s.spawn(move |_| part(p, None));
-                }
-                part(0, timing);
-            });
+            fn shared_by_threads<T: Sync>(_: &T) {}
+            shared_by_threads(&parts);
+            let erased = (&parts as *const Parts<'_, L>).cast::<()>();
+            for p in 1..self.threads {
+                // SAFETY: `parts` outlives every pool part: this function does not return or unwind before
+                // `running` is 0, which each part makes so as its last access to `parts` (see pool_part).
+                // rayon::spawn does not unwind (it aborts on a panic), so every counted part gets spawned.
+                let job = Job { parts: erased, p, run: pool_part::<L> };
+                rayon::spawn(move || job.run());
+            }
+            let mine = panic::catch_unwind(AssertUnwindSafe(|| parts.part(0, timing)));
+            // Spin rather than block (the page's main thread may not); a part that panicked has poisoned the
+            // barrier, so the others get through it and finish.
+            let mut spins = 0;
+            while parts.running.load(Ordering::Acquire) != 0 {
+                backoff(&mut spins);
+            }
+            // Every part is done: nothing holds the lock any more.
+            let theirs = parts.panic.into_inner().unwrap_or_else(PoisonError::into_inner);
+            if let Some(payload) = mine.err().or(theirs) {
+                panic::resume_unwind(payload);
+            }
+        }
+    }
+
+    /// What the parts of one region share: the caller keeps it on its stack until every part is done.
+    struct Parts<'a, L: Layers> {
+        net: &'a L,
+        first: &'a [L::Elem],
+        bufs: [Shared<L::Elem>; 2],
+        last: usize,
+        barrier: Barrier,
+        /// Pool parts not finished yet.
+        running: AtomicUsize,
+        /// The first panic of a pool part, raised again on the caller.
+        panic: Mutex<Option<Box<dyn Any + Send>>>,
+    }
+
+    impl<L: Layers> Parts<'_, L> {
+        fn part(&self, p: usize, timing: Timing<'_>) {
+            let _poison = PoisonOnPanic(&self.barrier);
+            walk(self.net, self.first, &self.bufs, self.last, p, &self.barrier, timing);
+        }
+    }
+
+    /// A pool part's job, with the region's `Parts` erased to a pointer so the job can be `'static`.
+    struct Job {
+        parts: *const (),
+        p: usize,
+        run: unsafe fn(*const (), usize),
+    }
+
+    // SAFETY: `parts` points to a `Parts`, which is Sync (checked in `Region::run`).
+    unsafe impl Send for Job {}
+
+    impl Job {
+        fn run(self) {
+            // SAFETY: `run` is `pool_part` of the type `parts` points to, which is alive (see `Region::run`).
+            unsafe { (self.run)(self.parts, self.p) }
+        }
+    }
+
+    /// Runs part `p` on a pool worker, then reports it finished.
+    ///
+    /// # Safety
+    /// `parts` must point to a `Parts<L>` that stays alive until `running` drops to 0.
+    unsafe fn pool_part<L: Layers>(parts: *const (), p: usize) {
+        // SAFETY: alive until the decrement below (the caller's promise).
+        let parts = unsafe { &*parts.cast::<Parts<'_, L>>() };
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| parts.part(p, None))) {
+            if let Ok(mut slot) = parts.panic.lock() {
+                slot.get_or_insert(payload);
+            }
+        }
+        linger();
+        // The last access to `parts`: once `running` is 0 the caller may return and free it.
+        parts.running.fetch_sub(1, Ordering::Release);
+    }
+
+    /// Spins [`super::LINGER_SPINS`] times (the load each round keeps the loop from being optimized away).
+    fn linger() {
+        let mut spins = 0;
+        while spins < super::LINGER_SPINS.load(Ordering::Relaxed) {
+            spins += 1;
+            std::hint::spin_loop();
         }
     }
 
@@ -177,8 +275,8 @@ mod region {
     ) {
         let mut start = timing.as_ref().map(|(now, _)| now());
         for i in 0..=last {
-            if barrier_before(net, i) {
-                barrier.wait();
+            if barrier_before(net, i) && !barrier.wait() {
+                return; // another part panicked: stop, its panic is raised on the caller
             }
             if let (Some(t0), Some((now, times))) = (start, timing.as_mut()) {
                 // Layer i − 1 ran from its start until every part passed the barrier above.
@@ -238,6 +336,17 @@ mod region {
     /// Spins of a waiting part before it starts yielding its core (~tens of microseconds).
     const SPINS_BEFORE_YIELD: u32 = 10_000;
 
+    /// One round of a spinning wait. On a busy machine the thread we wait for may not be running: after a
+    /// while, give up the core natively (in wasm yielding does nothing, and the main thread may not sleep).
+    fn backoff(spins: &mut u32) {
+        *spins = spins.saturating_add(1);
+        if *spins < SPINS_BEFORE_YIELD {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+
     /// A reusable spinning barrier. The parts are busy for the whole inference and the waits are short,
     /// so spinning beats sleeping (a browser's main thread cannot sleep anyway).
     struct Barrier {
@@ -257,25 +366,23 @@ mod region {
             }
         }
 
-        fn wait(&self) {
+        /// Waits for every part; false if the barrier was poisoned instead.
+        fn wait(&self) -> bool {
             let generation = self.generation.load(Ordering::Acquire);
             if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parts {
                 // Last to arrive: reset for the next round before releasing the others.
                 self.arrived.store(0, Ordering::Relaxed);
                 self.generation.fetch_add(1, Ordering::Release);
-                return;
+                return true;
             }
-            let mut spins = 0u32;
-            while self.generation.load(Ordering::Acquire) == generation && !self.poisoned.load(Ordering::Relaxed) {
-                // On a busy machine the part we wait for may not be running: after a while, give up the
-                // core natively (in wasm yielding does nothing, and the main thread may not sleep).
-                spins = spins.saturating_add(1);
-                if spins < SPINS_BEFORE_YIELD {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
+            let mut spins = 0;
+            while self.generation.load(Ordering::Acquire) == generation {
+                if self.poisoned.load(Ordering::Relaxed) {
+                    return false;
                 }
+                backoff(&mut spins);
             }
+            true
         }
     }
 
@@ -322,6 +429,10 @@ mod tests {
     struct Chain {
         units: Vec<Vec<Unit>>,
         threads_seen: Mutex<HashSet<std::thread::ThreadId>>,
+        /// (layer, unit) that sleeps before it writes, to finish late.
+        slow: Option<(usize, usize)>,
+        /// (layer, unit) that panics.
+        panics: Option<(usize, usize)>,
     }
 
     impl Chain {
@@ -335,7 +446,7 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            Chain { units, threads_seen: Mutex::new(HashSet::new()) }
+            Chain { units, threads_seen: Mutex::new(HashSet::new()), slow: None, panics: None }
         }
     }
 
@@ -350,6 +461,10 @@ mod tests {
             self.threads_seen.lock().unwrap().insert(std::thread::current().id());
             let Work::Pixels(p) = work else { panic!("made-up units carry their index") };
             let unit = &self.units[i][p];
+            assert!(self.panics != Some((i, p)), "unit {p} of layer {i} panics");
+            if self.slow == Some((i, p)) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
             let sum: f64 = src.iter().enumerate().map(|(j, v)| v * (j % 7) as f64).sum();
             for (j, d) in dst.iter_mut().enumerate() {
                 *d = (sum + (unit.output.start + j) as f64 * (i + 1) as f64) % 1000.0;
@@ -377,21 +492,83 @@ mod tests {
         }
     }
 
+    /// A region of `threads` parts; other tests may hold it for a moment: waits up to 5 s for it.
+    #[cfg(feature = "threads")]
+    fn enter(threads: usize) -> Option<region::Region> {
+        (0..1000).find_map(|_| {
+            let r = region::enter(threads);
+            if r.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            r
+        })
+    }
+
+    /// Runs layers 0..=last of `net` in a region (not layer by layer).
+    #[cfg(feature = "threads")]
+    fn run_region(net: &Chain, last: usize) -> Vec<f64> {
+        let threads = net.units.iter().map(Vec::len).max().unwrap();
+        let region = enter(threads).expect("the region stays busy (or the pool is too small)");
+        let first: Vec<f64> = (0..LEN).map(|j| j as f64).collect();
+        let (mut ping, mut pong) = (vec![0.0; LEN], vec![0.0; LEN]);
+        region.run(net, &first, [&mut pong, &mut ping], last, None);
+        if last % 2 == 0 {
+            pong
+        } else {
+            ping
+        }
+    }
+
+    #[cfg(feature = "threads")]
+    #[test]
+    fn the_caller_waits_for_parts_that_finish_late() {
+        // The caller's share of the last layer is done long before a pool part's: it must wait for it.
+        let parts = [2, 2, 1, 2, 2];
+        let want = run_chain(&Chain::new(&[1; 5]), 4);
+        for unit in [0, 1] {
+            let mut net = Chain::new(&parts);
+            net.slow = Some((4, unit));
+            assert_eq!(run_region(&net, 4), want, "unit {unit} late");
+        }
+        // And with the test hook: parts that linger after their last layer.
+        LINGER_SPINS.store(5_000_000, std::sync::atomic::Ordering::Relaxed);
+        let got = run_region(&Chain::new(&parts), 4);
+        LINGER_SPINS.store(0, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(got, want);
+    }
+
+    #[cfg(feature = "threads")]
+    #[test]
+    fn a_panic_in_any_part_reaches_the_caller() {
+        // Layer 1's unit 0 runs on the caller, units 1 and 2 on pool workers; the other parts must not hang.
+        for unit in [0, 1] {
+            let mut net = Chain::new(&[3, 3, 3, 1, 3]);
+            net.panics = Some((1, unit));
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_region(&net, 4)));
+            let payload = run.expect_err("the panic was lost");
+            let message = payload.downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+            assert_eq!(message, format!("unit {unit} of layer 1 panics"));
+        }
+        assert!(enter(3).is_some(), "the region is free again");
+    }
+
+    #[cfg(feature = "threads")]
+    #[test]
+    fn outside_the_pool_layer_by_layer_runs_on_the_caller() {
+        // rayon::join from outside the pool would block the caller until a worker is done.
+        let net = Chain::new(&[2, 3, 1, 2]);
+        let first: Vec<f64> = (0..LEN).map(|j| j as f64).collect();
+        let (mut ping, mut pong) = (vec![0.0; LEN], vec![0.0; LEN]);
+        layer_by_layer(&net, &first, [&mut pong, &mut ping], 3, None);
+        assert_eq!(*net.threads_seen.lock().unwrap(), HashSet::from([std::thread::current().id()]));
+        assert_eq!(ping, run_chain(&Chain::new(&[1; 4]), 3));
+    }
+
     #[cfg(feature = "threads")]
     #[test]
     fn a_region_runs_on_the_caller_and_a_worker() {
-        // Other tests may hold the region for a moment: wait up to 5 s for it.
-        let enter = || {
-            (0..1000).find_map(|_| {
-                let r = region::enter(2);
-                if r.is_none() {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                r
-            })
-        };
         let net = Chain::new(&[2; 6]);
-        let region = enter().expect("the region stays busy (or there is no pool)");
+        let region = enter(2).expect("the region stays busy (or there is no pool)");
         let first: Vec<f64> = (0..LEN).map(|j| j as f64).collect();
         let (mut ping, mut pong) = (vec![0.0; LEN], vec![0.0; LEN]);
         let mut times = [0.0; 6];
@@ -401,6 +578,6 @@ mod tests {
         let seen = net.threads_seen.lock().unwrap();
         assert!(seen.contains(&std::thread::current().id()) && seen.len() == 2, "{seen:?}");
         assert!(times.iter().all(|&t| t > 0.0), "{times:?}");
-        assert!(enter().is_some(), "the region is free again");
+        assert!(enter(2).is_some(), "the region is free again");
     }
 }
