@@ -133,6 +133,36 @@ fn vector_requantization_equals_apply() {
     assert!(checked > 1_000_000, "{checked}");
 }
 
+/// The bytes the kernels write equal the scalar requantization, zero point and clamp: per-tensor layers whose clamp
+/// starts at or above the zero point (ReLU, ReLU6: the one-shift path, inexact below zero but clamped) and every
+/// other clamp (the general path), across all the multipliers and accumulators above.
+#[wasm_bindgen_test]
+fn vector_bytes_equal_scalar_requantization() {
+    let mut rng = Rng::new(9);
+    let (accs, ms) = (accumulators(&mut rng), multipliers(&mut rng));
+    let mut checked = 0;
+    for &m in &ms {
+        let zero_point = rng.range(0, 255) as i32;
+        let top = rng.range(zero_point as usize, 255) as i32;
+        let clamps = [(zero_point, 255), (zero_point, top), (top, 255), (0, zero_point), (0, 255)];
+        for (min, max) in clamps {
+            let r =
+                Requantize { multipliers: vec![m; 8], input_zero_point: 0, output_zero_point: zero_point, min, max };
+            let lanes = lanes::PointwiseQLanes::from_layer(&layer([1, 1, 1, 8], vec![0; 8], vec![0; 8], r.clone()))
+                .unwrap()
+                .requant;
+            for acc in accs.chunks_exact(8) {
+                let acc = [acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]];
+                // The zero point adds with wrapping, as the kernels' i32 lanes (and C++ on two's complement) do.
+                let want = acc.map(|a| m.apply(a).wrapping_add(zero_point).clamp(min, max) as u8);
+                assert_eq!(simd128::bytes_lanes(&lanes, 0, acc), want, "{m:?} zp {zero_point} [{min}, {max}] {acc:?}");
+                checked += 8;
+            }
+        }
+    }
+    assert!(checked > 1_000_000, "{checked}");
+}
+
 const MODEL: &[u8] =
     include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/models/mobilenet_v1_0.25_128_quant.tflite"));
 const CAT: &[u8] = include_bytes!(concat!(env!("MOBILENET_SHARED_DIR"), "/reference/inputs/cat_128.rgb"));

@@ -363,8 +363,14 @@ pub mod uint8 {
             (0..channels).map(|_| multiplier(rng)).collect()
         };
         let (a, b) = (byte(rng) as i32, byte(rng) as i32);
-        let (min, max) = if rng.range(0, 2) == 0 { (0, 255) } else { (a.min(b), a.max(b)) };
-        Requantize { multipliers, input_zero_point: byte(rng) as i32, output_zero_point: byte(rng) as i32, min, max }
+        let output_zero_point = byte(rng) as i32;
+        let (min, max) = match rng.range(0, 3) {
+            0 => (0, 255),
+            // ReLU and ReLU6 (the official models): the clamp starts at the zero point.
+            1 => (output_zero_point, a.max(output_zero_point)),
+            _ => (a.min(b), a.max(b)),
+        };
+        Requantize { multipliers, input_zero_point: byte(rng) as i32, output_zero_point, min, max }
     }
 
     pub fn layer(filter_shape: [usize; 4], filter: Vec<i16>, bias: Vec<i32>, requantize: Requantize) -> QuantLayer {

@@ -58,13 +58,21 @@ impl Kernel<u8> for Pointwise {
     }
 }
 
-/// The vector requantization of channels 4·quad .. 4·quad + 4, without zero point or clamp: equal to
+/// The general vector requantization of channels 4·quad .. 4·quad + 4, without zero point or clamp: equal to
 /// [`crate::quant::QuantizedMultiplier::apply`] lane by lane (tests compare the two in the browser).
-/// Takes the per-tensor path when `r` has one, as the kernels do.
 pub fn multiply_lanes(r: &RequantLanes, quad: usize, acc: [i32; 4]) -> [i32; 4] {
     use core::arch::wasm32::*;
     use requant::Requant;
-    let v = i32x4(acc[0], acc[1], acc[2], acc[3]);
-    let v = requant::with_requant!(r, |q| q.multiply(v, quad));
+    let v = requant::PerChannel::new(r).multiply(i32x4(acc[0], acc[1], acc[2], acc[3]), quad);
     [i32x4_extract_lane::<0>(v), i32x4_extract_lane::<1>(v), i32x4_extract_lane::<2>(v), i32x4_extract_lane::<3>(v)]
+}
+
+/// The output bytes of channels 8·block .. 8·block + 8 as the kernels make them (each layer's cheapest strategy):
+/// tests compare them with the scalar requantization, zero point and clamp.
+pub fn bytes_lanes(r: &RequantLanes, block: usize, acc: [i32; 8]) -> [u8; 8] {
+    use core::arch::wasm32::*;
+    use requant::Requant;
+    let v = [i32x4(acc[0], acc[1], acc[2], acc[3]), i32x4(acc[4], acc[5], acc[6], acc[7])];
+    let bytes = requant::with_requant!(r, |q| q.bytes(v, block));
+    u64x2_extract_lane::<0>(bytes).to_le_bytes()
 }

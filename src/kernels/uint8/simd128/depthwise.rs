@@ -43,14 +43,19 @@ fn rows<const T: usize>(g: &Geometry, p: &DepthwiseQLanes, input: &[u8], output:
     }
     let span = (k - 1) * g.rate;
     let inside = |o: usize, pad: usize, size: usize| (o * g.stride).checked_sub(pad).filter(|&i| i + span < size);
+    // The last tap of any interior pixel ends inside the input: checked once here, so the per-pixel pointers
+    // below need no bounds check (they cost more than the 8 channels of a narrow layer's work).
+    assert!(g.input.h * g.input.w * c <= input.len());
     for oy in 0..g.output.h {
         let iy = inside(oy, g.pad_top, g.input.h);
         for ox in 0..g.output.w {
             match (iy, inside(ox, g.pad_left, g.input.w)) {
                 (Some(iy), Some(ix)) => {
-                    let first = &input[(iy * g.input.w + ix) * c..];
+                    // SAFETY: iy + span < h and ix + span < w, so every tap (iy + ky·rate, ix + kx·rate) is an
+                    // input pixel: its c bytes lie within the h·w·c bytes of `input` (asserted above).
+                    let first = unsafe { input.as_ptr().add((iy * g.input.w + ix) * c) };
                     for (tap, &o) in taps.iter_mut().zip(&offsets).take(k * k) {
-                        *tap = first[o..][..c].as_ptr();
+                        *tap = first.wrapping_add(o);
                     }
                 }
                 _ => border_taps(g, p, input, (oy, ox), &mut taps),

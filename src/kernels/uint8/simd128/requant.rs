@@ -1,16 +1,19 @@
-//! TFLite's MultiplyByQuantizedMultiplier on i32x4, bit-exact: SaturatingRoundingDoublingHighMul in i64 lanes, then
-//! RoundingDivideByPOT with gemmlowp's mask/threshold rounding, then zero point and clamp. Two strategies behind
-//! [`Requant`]: [`PerTensor`] keeps one layer-wide set of constants in registers and shifts plainly; [`PerChannel`]
-//! loads each quad's constants and turns the per-lane shifts into multiplies (see `RequantQuad`).
+//! TFLite's MultiplyByQuantizedMultiplier on i32x4, bit-exact, then zero point and clamp. Two strategies behind
+//! [`Requant`]: [`PerTensor`] is the layer-wide case whose clamp removes every negative result (the ReLU and ReLU6
+//! layers of the official models), where both of TFLite's roundings fold into one 64-bit floor shift; [`PerChannel`]
+//! is the general one: SaturatingRoundingDoublingHighMul in i64 lanes, then RoundingDivideByPOT with gemmlowp's
+//! mask/threshold rounding, each quad with its own constants (per-lane shifts turned into multiplies, see
+//! `RequantQuad`).
 
 use crate::kernels::uint8::lanes::{RequantLanes, RequantQuad};
 use core::arch::wasm32::*;
 
 /// Turns the int32 sums of one block of 8 channels into 8 output bytes.
 pub trait Requant: Copy {
-    /// `QuantizedMultiplier::apply` on the 4 channels of `quad`.
+    /// The 4 channels of `quad` scaled: `multiply(acc) + bounds()[0]` is `QuantizedMultiplier::apply(acc)` plus the
+    /// output zero point wherever the clamp keeps the difference (exactly so for [`PerChannel`]).
     fn multiply(self, acc: v128, quad: usize) -> v128;
-    /// The zero point (i32 lanes) and the clamp bounds (i16 lanes), as splats.
+    /// The zero point (i32 lanes, with any offset of `multiply` taken out) and the clamp bounds (i16 lanes).
     fn bounds(self) -> [v128; 3];
 
     /// 8 outputs of `block` in the low 8 bytes. The zero point adds in i32 with wrapping, as the C++ int32 add on
@@ -42,28 +45,35 @@ macro_rules! with_requant {
 }
 pub(crate) use with_requant;
 
-/// One multiplier and shift for the whole layer, never i32::MIN (so the high multiply cannot saturate).
+/// One multiplier M for the whole layer, no left shift, a right shift e in 1..=31, and a clamp whose lower bound is at
+/// or above the zero point. TFLite computes y = SRDHM(a, M) = floor((a·M + 2^30) / 2^31), then z = RDBPOT(y, e),
+/// which is floor((y + 2^(e−1)) / 2^e) for y ≥ 0. Nested floors of divisions by powers of two are one floor, so
+/// z = floor((a·M + 2^30 + 2^(30+e)) / 2^(31+e)): one 64-bit add and shift. For y < 0 this can differ from TFLite's
+/// rounding (ties), but both are then ≤ 0, so both outputs are ≤ the zero point and clamp to the same lower bound.
+/// |a·M| < 2^62, so adding 2^62 makes the sum a u64 and the shift a logical one (V8 has no cheap i64x2 arithmetic
+/// shift); the 2^(31−e) it leaves in the quotient is taken out of the zero point.
 #[derive(Clone, Copy)]
 pub struct PerTensor {
     multiplier: v128,
-    left: u32,
-    right: u32,
-    mask: v128,
-    threshold: v128,
+    nudge: v128,
+    shift: u32,
     bounds: [v128; 3],
 }
 
 impl PerTensor {
     pub fn new(r: &RequantLanes) -> Option<Self> {
         let (multiplier, left, right) = r.per_tensor?;
-        let mask = ((1u32 << right) - 1) as i32;
+        if left != 0 || !(1..=31).contains(&right) || r.min < r.output_zero_point {
+            return None;
+        }
+        let nudge = (1u64 << 62) + (1 << 30) + (1 << (30 + right));
+        let zero_point = r.output_zero_point.wrapping_sub(1 << (31 - right));
+        let [_, min, max] = bounds(r);
         Some(PerTensor {
             multiplier: i32x4_splat(multiplier),
-            left,
-            right,
-            mask: i32x4_splat(mask),
-            threshold: i32x4_splat(mask >> 1),
-            bounds: bounds(r),
+            nudge: u64x2_splat(nudge),
+            shift: 31 + right,
+            bounds: [i32x4_splat(zero_point), min, max],
         })
     }
 }
@@ -71,9 +81,10 @@ impl PerTensor {
 impl Requant for PerTensor {
     #[inline(always)]
     fn multiply(self, acc: v128, _quad: usize) -> v128 {
-        // Shifts are below 32 (pack time), so the vector shifts equal the scalar ones; the left one wraps as C++.
-        let x = high_mul(i32x4_shl(acc, self.left), opaque(&self.multiplier));
-        round(x, i32x4_shr(x, self.right), self.mask, self.threshold)
+        let m = opaque(&self.multiplier);
+        let lo = u64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(acc, m), self.nudge), self.shift);
+        let hi = u64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(acc, m), self.nudge), self.shift);
+        i32x4_shuffle::<0, 2, 4, 6>(lo, hi)
     }
 
     #[inline(always)]
