@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { ROOT, SHARED, openPage, session } from '../scripts/lib/browser.mjs';
 
 export { ROOT };
-export const ENGINES = ['ours', 'tfjs', 'ort', 'tflite', 'mediapipe'];
+export const ENGINES = ['ours', 'npm', 'tfjs', 'ort', 'tflite', 'mediapipe'];
 const SEED = 7;
 
 /** Float configurations run by every engine, from the seeded network's exported weights. */
@@ -66,6 +66,7 @@ export function prepareSite(floatConfigs, { builds = [] } = {}) {
   };
   link(join(ROOT, 'bench/page'), 'bench');
   link(join(ROOT, 'www/pkg'), 'pkg');
+  link(join(ROOT, 'js'), 'js'); // the npm wrapper: with /pkg and /pkg-threads, a package served at /
   // The threaded build, when scripts/build.sh made it (the 2-thread rows of ours need it).
   if (existsSync(join(ROOT, 'www/pkg-threads'))) link(join(ROOT, 'www/pkg-threads'), 'pkg-threads');
   link(join(ROOT, 'node_modules/@tensorflow/tfjs-core/dist'), 'peers/tfjs-core');

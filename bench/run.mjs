@@ -76,39 +76,43 @@ function options(args) {
   };
 }
 
-/** Busy CPU time of the whole machine and of this process tree (node, Chromium), in ticks, and the time. */
+/** CPU time (utime + stime, ticks) and parent of every process, the machine's steal time, and the time. */
 function cpuSample() {
-  const busy = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: everything but idle and iowait kept a core from us.
-  const machineBusy = busy.slice(0, 8).reduce((a, b) => a + b, 0) - busy[3] - busy[4];
-  return { machineBusy, ours: treeTicks(process.pid), at: performance.now() };
-}
-
-/** utime + stime of `root` and all its descendants (dead children's time is in cutime, counted too). */
-function treeTicks(root) {
-  const stats = [];
+  const procs = new Map();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from state (3rd) on
-      stats.push({ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      procs.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       // the process ended while we looked
     }
   }
+  // cpu  user nice system idle iowait irq softirq steal: steal is time the hypervisor gave to other machines.
+  const steal = Number(readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)[8]);
+  return { procs, steal, at: performance.now() };
+}
+
+/** The pids of `root` and all its descendants in a sample. */
+function tree(procs, root) {
   const ours = new Set([root]);
   for (let grew = true; grew;) {
     grew = false;
-    for (const p of stats) if (!ours.has(p.pid) && ours.has(p.ppid)) grew = ours.add(p.pid);
+    for (const [pid, p] of procs) if (!ours.has(pid) && ours.has(p.ppid)) grew = ours.add(pid);
   }
-  return stats.filter((p) => ours.has(p.pid)).reduce((n, p) => n + p.ticks, 0);
+  return ours;
 }
 
-/** Cores' worth of CPU time spent outside this process tree between two samples. */
+/**
+ * Cores' worth of CPU time spent outside this process tree (node and its Chromium) between two samples: the
+ * other processes' own time, plus steal. Summed per process rather than machine minus ours, because one of our
+ * processes that exits mid-row (a closed page's renderer) takes its whole lifetime's ticks with it.
+ */
 function otherLoad(a, b) {
-  const seconds = (b.at - a.at) / 1000;
-  const other = b.machineBusy - a.machineBusy - (b.ours - a.ours);
-  return Math.max(0, other) / CLOCK_TICKS / seconds;
+  const ours = new Set([...tree(a.procs, process.pid), ...tree(b.procs, process.pid)]);
+  let ticks = b.steal - a.steal;
+  for (const [pid, p] of b.procs) if (!ours.has(pid)) ticks += p.ticks - (a.procs.get(pid)?.ticks ?? 0);
+  return Math.max(0, ticks) / CLOCK_TICKS / ((b.at - a.at) / 1000);
 }
 
 function machine() {
@@ -122,7 +126,7 @@ const sameRow = (a, b) => a.engine === b.engine && a.alpha === b.alpha && a.reso
   a.dtype === b.dtype && a.threads === b.threads;
 
 /** The rows an engine runs: the float configurations everywhere; uint8 files only where TFLite files are read. */
-const configsOf = (engine, u8Configs) => (['ours', 'tflite', 'mediapipe'].includes(engine) ? [...FLOAT_CONFIGS, ...u8Configs] : FLOAT_CONFIGS);
+const configsOf = (engine, u8Configs) => (['ours', 'npm', 'tflite', 'mediapipe'].includes(engine) ? [...FLOAT_CONFIGS, ...u8Configs] : FLOAT_CONFIGS);
 
 /**
  * Checks `output` before anything is timed; returns the row's max difference from TFLite's reference
@@ -130,14 +134,14 @@ const configsOf = (engine, u8Configs) => (['ours', 'tflite', 'mediapipe'].includ
  * within TOLERANCE; on uint8 rows ours must equal the reference byte for byte, and the peers' (XNNPACK's
  * own requantization, MediaPipe's image path) difference is reported.
  */
-function check(references, engine, threads, cfg, { output, reference }) {
+function check(references, engine, threads, cfg, { output, reference, steps: scale }) {
   const name = label(cfg);
   if (cfg.dtype === 'u8') {
-    // MediaPipe gives dequantized scores (q · 1/256); the others the bytes themselves.
-    const steps = engine === 'mediapipe' ? output.map((p) => Math.round(p * 256)) : output;
+    // MediaPipe and the npm wrapper give dequantized probabilities (byte / 256); the others the bytes.
+    const steps = scale ? output.map((p) => Math.round(p * scale)) : output;
     const maxDiff = Math.max(...reference.map((v, i) => Math.abs(v - steps[i])));
     if (output.length !== reference.length || !Number.isFinite(maxDiff)) throw new Error(`${engine} ${name}: ${output.length} outputs, not ${reference.length}`);
-    if (engine === 'ours' && maxDiff !== 0) throw new Error(`ours ${name}: differs from TFLite's reference by up to ${maxDiff}`);
+    if (['ours', 'npm'].includes(engine) && maxDiff !== 0) throw new Error(`ours ${name}: differs from TFLite's reference by up to ${maxDiff}`);
     if (topK(steps, 1)[0] !== topK(reference, 1)[0]) throw new Error(`${engine} ${name}: top-1 ${topK(steps, 1)} vs reference ${topK(reference, 1)}`);
     process.stderr.write(`[bench] ${engine} ${threads}t ${name}: max |diff| from TFLite's reference kernels ${maxDiff}\n`);
     return maxDiff;
@@ -232,20 +236,20 @@ const jsonLine = (r) => JSON.stringify({
 });
 
 const ms = (r) => (!r ? '—' : r.na ? 'n/a' : r.median_ms.toFixed(2));
-const PEERS = ENGINES.filter((e) => e !== 'ours');
+const PEERS = ENGINES.filter((e) => !['ours', 'npm'].includes(e));
 
 function timeTable(report) {
   const find = (engine, cfg, threads) => report.rows.find((r) => sameRow(r, rowKey(engine, cfg, threads)));
   const configs = [...FLOAT_CONFIGS, ...U8_CONFIGS].filter((c) => report.rows.some((r) => r.dtype === c.dtype && r.alpha === c.alpha));
-  const lines = [`| configuration | threads | ours | ${PEERS.join(' | ')} | best peer | ours / best |`,
-    `|---|---:|---:|${PEERS.map(() => '---:|').join('')}---|---:|`];
+  const lines = [`| configuration | threads | ours | ${PEERS.join(' | ')} | best peer | ours / best | npm (worker) | npm ÷ ours |`,
+    `|---|---:|---:|${PEERS.map(() => '---:|').join('')}---|---:|---:|---:|`];
+  const x = (a, b) => (a && b && !a.na && !b.na ? `${(a.median_ms / b.median_ms).toFixed(2)}×` : '—');
   for (const cfg of configs) {
     for (const t of THREADS) {
-      const ours = find('ours', cfg, t);
+      const [ours, npm] = [find('ours', cfg, t), find('npm', cfg, t)];
       const peers = PEERS.map((e) => find(e, cfg, t));
       const best = peers.filter((p) => p && !p.na).sort((a, b) => a.median_ms - b.median_ms)[0];
-      const ratio = ours && !ours.na && best ? `${(ours.median_ms / best.median_ms).toFixed(2)}×` : '—';
-      lines.push(`| ${label(cfg)} | ${t} | ${ms(ours)} | ${peers.map(ms).join(' | ')} | ${best?.engine ?? '—'} | ${ratio} |`);
+      lines.push(`| ${label(cfg)} | ${t} | ${ms(ours)} | ${peers.map(ms).join(' | ')} | ${best?.engine ?? '—'} | ${x(ours, best)} | ${ms(npm)} | ${x(npm, ours)} |`);
     }
   }
   return lines;
@@ -316,7 +320,9 @@ function markdown(report, env, opts) {
     '', '## Inference time, ms (median of round medians)', '',
     ...timeTable(report), '',
     'ours / best = our median ÷ the fastest peer\'s median on the same row (below 1: we are faster); n/a: the engine ' +
-      'cannot run that row (MediaPipe: 1 thread only, one file per classifier; tfjs and ort: no uint8 TFLite files).', '',
+      'cannot run that row (MediaPipe: 1 thread only, one file per classifier; tfjs and ort: no uint8 TFLite files). ' +
+      'ours: the .wasm called on the page\'s thread; npm (worker): the same engine through the npm wrapper with the ' +
+      'engine in a Web Worker (load({modelBytes}) → infer(pixels)), as an app runs it.', '',
     '## Ours: thread scaling and uint8 against float32', '',
     ...oursTable(report), '',
     '## Rounds, load and output checks', '',

@@ -10,6 +10,7 @@ const ENGINES = {
   ort: () => import('./engines/ort.js'),
   tflite: () => import('./engines/tflite.js'),
   mediapipe: () => import('./engines/mediapipe.js'),
+  npm: () => import('./engines/npm.js'),
 };
 
 let engine;
@@ -79,10 +80,13 @@ window.bench = {
     return true;
   },
 
-  /** The output for the fixed input as a plain array, and TFLite's reference output when there is one. */
+  /**
+   * The output for the fixed input as a plain array, TFLite's reference output when there is one, and
+   * `steps` when the engine gives uint8 outputs as probabilities (output byte = probability · steps).
+   */
   async output() {
     const reference = current.reference && Array.from(current.reference);
-    return { output: Array.from(await current.runner.run(current.input)), reference };
+    return { output: Array.from(await current.runner.run(current.input)), reference, steps: current.runner.steps };
   },
 
   /**

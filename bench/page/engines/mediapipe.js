@@ -59,6 +59,8 @@ async function load(fileset, cfg, assets) {
   };
   const classes = 1001;
   return {
+    // Scores are probabilities; uint8 models' are their output bytes / 256.
+    steps: cfg.dtype === 'u8' ? 256 : undefined,
     run: async (input) => {
       const result = classifier.classify(toImage(input));
       const scores = new Float32Array(classes);

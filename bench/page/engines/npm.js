@@ -1,0 +1,42 @@
+// Ours through the npm wrapper (js/index.js), the way an app calls it: `load({modelBytes, …})` then
+// `infer(pixels)`, with the engine in a Web Worker (the single-thread build with `worker: true`, the
+// threaded build always), so every run pays the wrapper's pixel handling and the worker's message round
+// trip. Float rows load the .tflite file our CLI writes (bit-identical to Model.seeded), uint8 rows the
+// official files. Set beside "ours" (the .wasm called on the page's thread), it shows the worker path's cost.
+
+import { peakModule } from '../roof.js';
+
+let mnw;
+let options;
+
+export async function start(threads) {
+  mnw = await import('/js/index.js');
+  options = threads > 1 ? { threads, packageUrl: '/' } : { worker: true, packageUrl: '/' };
+  const build = threads > 1 ? `threaded build × ${threads}` : 'SIMD build';
+  return { detail: `npm wrapper (js/index.js), engine in a Web Worker: ${build}, relaxed SIMD .wasm where ours runs it`, load: (cfg, assets) => load(cfg, assets, threads) };
+}
+
+async function load(cfg, assets, threads) {
+  const model = await mnw.load({ modelBytes: cfg.dtype === 'u8' ? assets.tflite : assets.tflite, ...options });
+  const { build } = model;
+  if (build.threads !== threads || !build.worker) throw new Error(`npm: asked for ${threads} thread(s) in a worker, runs ${JSON.stringify(build)}`);
+  // The wrapper must pick the .wasm ours runs (relaxed SIMD where the browser validates it).
+  if (build.relaxedSimd !== WebAssembly.validate(peakModule({ fused: true }))) throw new Error(`npm: relaxed SIMD ${build.relaxedSimd}, not the build ours runs`);
+  const r = cfg.resolution;
+  const pixels = new Uint8Array(r * r * 3);
+  let shown; // the input `pixels` holds: converted once, outside the timing
+  const image = (input) => {
+    if (input !== shown) {
+      // Float rows' inputs are bytes under x/127.5 − 1 (bench.js): (x + 1)·127.5 gives the byte back.
+      input.forEach((v, i) => { pixels[i] = cfg.dtype === 'u8' ? v : Math.round((v + 1) * 127.5); });
+      shown = input;
+    }
+    return { data: pixels, width: r, height: r };
+  };
+  return {
+    // infer() gives probabilities; uint8 models' are their output bytes / 256.
+    steps: cfg.dtype === 'u8' ? 256 : undefined,
+    run: (input) => model.infer(image(input)),
+    dispose: () => model.dispose(),
+  };
+}
