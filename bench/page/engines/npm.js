@@ -17,7 +17,7 @@ export async function start(threads) {
 }
 
 async function load(cfg, assets, threads) {
-  const model = await mnw.load({ modelBytes: cfg.dtype === 'u8' ? assets.tflite : assets.tflite, ...options });
+  const model = await mnw.load({ modelBytes: assets.tflite, ...options });
   const { build } = model;
   if (build.threads !== threads || !build.worker) throw new Error(`npm: asked for ${threads} thread(s) in a worker, runs ${JSON.stringify(build)}`);
   // The wrapper must pick the .wasm ours runs (relaxed SIMD where the browser validates it).
