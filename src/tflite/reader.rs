@@ -674,11 +674,9 @@ fn read_options(index: usize, op: &BuiltinOp, t: &Table<'_, '_>) -> Result<Optio
 }
 
 fn padding(o: &Table<'_, '_>, ctx: &dyn Fn(&str) -> String) -> Result<Padding, Error> {
-    match o.i8_or(0, 0)? {
-        0 => Ok(Padding::Same),
-        1 => Ok(Padding::Valid),
-        p => Err(malformed(format!("{} {p} is neither SAME (0) nor VALID (1)", ctx("padding")))),
-    }
+    let code = o.i8_or(0, 0)?;
+    Padding::from_code(code)
+        .ok_or_else(|| malformed(format!("{} {code} is neither SAME (0) nor VALID (1)", ctx("padding"))))
 }
 
 /// A stride, dilation or filter size: zero or less would divide by zero further on.

@@ -18,15 +18,24 @@ pub enum TensorType {
 }
 
 impl TensorType {
+    /// The schema's codes: what the reader maps in and the writer writes out.
+    const CODES: [(i8, TensorType); 6] = [
+        (0, TensorType::Float32),
+        (1, TensorType::Float16),
+        (2, TensorType::Int32),
+        (3, TensorType::Uint8),
+        (4, TensorType::Int64),
+        (9, TensorType::Int8),
+    ];
+
     pub fn from_code(code: i8) -> Self {
-        match code {
-            0 => TensorType::Float32,
-            1 => TensorType::Float16,
-            2 => TensorType::Int32,
-            3 => TensorType::Uint8,
-            4 => TensorType::Int64,
-            9 => TensorType::Int8,
-            c => TensorType::Other(c),
+        Self::CODES.iter().find(|(c, _)| *c == code).map_or(TensorType::Other(code), |&(_, t)| t)
+    }
+
+    pub fn code(self) -> i8 {
+        match self {
+            TensorType::Other(c) => c,
+            t => Self::CODES.iter().find(|(_, known)| *known == t).map_or(-1, |&(c, _)| c),
         }
     }
 
@@ -76,19 +85,30 @@ pub enum BuiltinOp {
 }
 
 impl BuiltinOp {
+    /// The schema's codes: what the reader maps in and the writer writes out.
+    const CODES: [(i32, BuiltinOp); 10] = [
+        (1, BuiltinOp::AveragePool2d),
+        (3, BuiltinOp::Conv2d),
+        (4, BuiltinOp::DepthwiseConv2d),
+        (9, BuiltinOp::FullyConnected),
+        (22, BuiltinOp::Reshape),
+        (25, BuiltinOp::Softmax),
+        (40, BuiltinOp::Mean),
+        (43, BuiltinOp::Squeeze),
+        (114, BuiltinOp::Quantize),
+        (6, BuiltinOp::Dequantize),
+    ];
+
     pub fn from_code(code: i32) -> Self {
-        match code {
-            1 => BuiltinOp::AveragePool2d,
-            3 => BuiltinOp::Conv2d,
-            4 => BuiltinOp::DepthwiseConv2d,
-            9 => BuiltinOp::FullyConnected,
-            22 => BuiltinOp::Reshape,
-            25 => BuiltinOp::Softmax,
-            40 => BuiltinOp::Mean,
-            43 => BuiltinOp::Squeeze,
-            114 => BuiltinOp::Quantize,
-            6 => BuiltinOp::Dequantize,
-            c => BuiltinOp::Other(c),
+        Self::CODES.iter().find(|(c, _)| *c == code).map_or(BuiltinOp::Other(code), |(_, op)| op.clone())
+    }
+
+    /// The builtin code; None for a custom op.
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            BuiltinOp::Other(c) => Some(*c),
+            BuiltinOp::Custom(_) => None,
+            op => Self::CODES.iter().find(|(_, known)| known == op).map(|(c, _)| *c),
         }
     }
 
@@ -118,6 +138,19 @@ pub enum Padding {
     Valid,
 }
 
+impl Padding {
+    pub fn from_code(code: i8) -> Option<Self> {
+        [Padding::Same, Padding::Valid].into_iter().find(|p| p.code() == code)
+    }
+
+    pub fn code(self) -> i8 {
+        match self {
+            Padding::Same => 0,
+            Padding::Valid => 1,
+        }
+    }
+}
+
 /// TFLite's `ActivationFunctionType` (NONE, RELU, RELU_N1_TO_1, RELU6 run; others are kept by code for the error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -129,13 +162,29 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The schema's codes: what the reader maps in and the writer writes out.
+    const CODES: [(i8, Activation); 4] =
+        [(0, Activation::None), (1, Activation::Relu), (2, Activation::ReluN1To1), (3, Activation::Relu6)];
+
     pub fn from_code(code: i8) -> Self {
-        match code {
-            0 => Activation::None,
-            1 => Activation::Relu,
-            2 => Activation::ReluN1To1,
-            3 => Activation::Relu6,
-            c => Activation::Other(c),
+        Self::CODES.iter().find(|(c, _)| *c == code).map_or(Activation::Other(code), |&(_, a)| a)
+    }
+
+    pub fn code(self) -> i8 {
+        match self {
+            Activation::Other(c) => c,
+            a => Self::CODES.iter().find(|(_, known)| *known == a).map_or(-1, |&(c, _)| c),
+        }
+    }
+
+    /// The schema's activation for one the engine runs.
+    pub fn of(fused: crate::quant::Activation) -> Self {
+        use crate::quant::Activation as Fused;
+        match fused {
+            Fused::None => Activation::None,
+            Fused::Relu => Activation::Relu,
+            Fused::ReluN1To1 => Activation::ReluN1To1,
+            Fused::Relu6 => Activation::Relu6,
         }
     }
 

@@ -10,6 +10,7 @@
 
 mod flatbuffer;
 
+use super::schema::{self, BuiltinOp, Padding, TensorType};
 use crate::arch::{Activation, Config, LayerSpec, OpKind};
 use crate::error::Error;
 use crate::export::{folded_weights, Layer, Slice};
@@ -22,14 +23,6 @@ pub const DESCRIPTION: &str = "mobilenet-wasm";
 /// The graph input's tensor name.
 pub const INPUT_NAME: &str = "input";
 
-// BuiltinOperator codes.
-const AVERAGE_POOL_2D: i32 = 1;
-const CONV_2D: i32 = 3;
-const DEPTHWISE_CONV_2D: i32 = 4;
-const FULLY_CONNECTED: i32 = 9;
-const RESHAPE: i32 = 22;
-const SOFTMAX: i32 = 25;
-
 // BuiltinOptions union type codes.
 const CONV_2D_OPTIONS: u8 = 1;
 const DEPTHWISE_CONV_2D_OPTIONS: u8 = 2;
@@ -38,11 +31,16 @@ const FULLY_CONNECTED_OPTIONS: u8 = 8;
 const SOFTMAX_OPTIONS: u8 = 9;
 const RESHAPE_OPTIONS: u8 = 17;
 
-// TensorType and Padding codes.
-const FLOAT32: i8 = 0;
-const INT32: i8 = 2;
-const SAME: i8 = 0;
-const VALID: i8 = 1;
+// The schema's codes the writer uses (schema.rs holds them for reader and writer alike).
+const FLOAT32: TensorType = TensorType::Float32;
+const INT32: TensorType = TensorType::Int32;
+const SAME: Padding = Padding::Same;
+const VALID: Padding = Padding::Valid;
+
+/// The builtin code of an op the writer emits (each has one).
+fn builtin(op: BuiltinOp) -> i32 {
+    op.code().unwrap_or_default()
+}
 
 /// A float32 .tflite of the network `cfg` describes, with `weights` (batch norm folded in as the engine
 /// folds it). With `normalization`, the file carries TFLite Metadata saying how pixels map to the input.
@@ -57,7 +55,7 @@ pub fn write_float(cfg: &Config, weights: &Weights, normalization: Option<Normal
     }
     if cfg.softmax {
         let out = g.activation("probability", &[1, cfg.num_classes])?;
-        g.op(SOFTMAX, &[x], out, SOFTMAX_OPTIONS, Table::new().with(0, Value::F32(1.0)));
+        g.op(builtin(BuiltinOp::Softmax), &[x], out, SOFTMAX_OPTIONS, Table::new().with(0, Value::F32(1.0)));
         x = out;
     }
     let metadata = match normalization {
@@ -92,12 +90,7 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
 
 /// TFLite's fused_activation_function code.
 fn activation_code(a: Activation) -> i8 {
-    match a {
-        Activation::None => 0,
-        Activation::Relu => 1,
-        Activation::ReluN1To1 => 2,
-        Activation::Relu6 => 3,
-    }
+    schema::Activation::of(a).code()
 }
 
 impl Graph {
@@ -110,10 +103,10 @@ impl Graph {
         u32::try_from(self.buffers.len() - 1).map_err(|_| Error::unsupported(None, "model", "too many buffers"))
     }
 
-    fn tensor(&mut self, name: &str, shape: &[usize], dtype: i8, buffer: u32) -> Result<i32, Error> {
+    fn tensor(&mut self, name: &str, shape: &[usize], dtype: TensorType, buffer: u32) -> Result<i32, Error> {
         let t = Table::new()
             .with(0, Value::Ints(dims(shape)?))
-            .with(1, Value::I8(dtype))
+            .with(1, Value::I8(dtype.code()))
             .with(2, Value::U32(buffer))
             .with(3, Value::Str(name.into()));
         self.tensors.push(t);
@@ -125,7 +118,7 @@ impl Graph {
         self.tensor(name, shape, FLOAT32, 0)
     }
 
-    fn constant(&mut self, name: &str, shape: &[usize], dtype: i8, data: Vec<u8>) -> Result<i32, Error> {
+    fn constant(&mut self, name: &str, shape: &[usize], dtype: TensorType, data: Vec<u8>) -> Result<i32, Error> {
         let buffer = self.buffer(data)?;
         self.tensor(name, shape, dtype, buffer)
     }
@@ -150,7 +143,7 @@ impl Graph {
             return self.pool(spec, x);
         };
         let (code, options_type, options) = layer_options(spec)?;
-        let fc = code == FULLY_CONNECTED;
+        let fc = code == builtin(BuiltinOp::FullyConnected);
         let (shape, values) = tflite_filter(spec.op, filter, blob)?;
         let filter = self.constant(&format!("{}/weights", spec.name), &shape, FLOAT32, f32_bytes(&values))?;
         let bias =
@@ -168,18 +161,24 @@ impl Graph {
         let pooled = self.activation(&spec.name, &[1, 1, 1, c])?;
         let &[h, w] = dims(&[spec.input.h, spec.input.w])?.as_slice() else { return Err(Error::shape("pool window")) };
         let options = Table::new()
-            .with(0, Value::I8(VALID))
+            .with(0, Value::I8(VALID.code()))
             .with(1, Value::I32(1))
             .with(2, Value::I32(1))
             .with(3, Value::I32(w))
             .with(4, Value::I32(h))
             .with(5, Value::I8(activation_code(Activation::None)));
-        self.op(AVERAGE_POOL_2D, &[x], pooled, POOL_2D_OPTIONS, options);
+        self.op(builtin(BuiltinOp::AveragePool2d), &[x], pooled, POOL_2D_OPTIONS, options);
         let new_shape = dims(&[1, c])?;
         let shape =
             self.constant("flatten/shape", &[2], INT32, new_shape.iter().flat_map(|v| v.to_le_bytes()).collect())?;
         let flat = self.activation("flatten", &[1, c])?;
-        self.op(RESHAPE, &[pooled, shape], flat, RESHAPE_OPTIONS, Table::new().with(0, Value::Ints(new_shape)));
+        self.op(
+            builtin(BuiltinOp::Reshape),
+            &[pooled, shape],
+            flat,
+            RESHAPE_OPTIONS,
+            Table::new().with(0, Value::Ints(new_shape)),
+        );
         Ok(flat)
     }
 
@@ -228,13 +227,19 @@ fn layer_options(spec: &LayerSpec) -> Result<(i32, u8, Table), Error> {
     // Conv2DOptions and DepthwiseConv2DOptions store w before h; ours are square.
     match spec.op {
         OpKind::Depthwise => {
-            let t = Table::new().with(0, Value::I8(SAME)).with(1, s.clone()).with(2, s).with(3, Value::I32(1));
-            Ok((DEPTHWISE_CONV_2D, DEPTHWISE_CONV_2D_OPTIONS, t.with(4, act).with(5, r.clone()).with(6, r)))
+            let t = Table::new().with(0, Value::I8(SAME.code())).with(1, s.clone()).with(2, s).with(3, Value::I32(1));
+            Ok((
+                builtin(BuiltinOp::DepthwiseConv2d),
+                DEPTHWISE_CONV_2D_OPTIONS,
+                t.with(4, act).with(5, r.clone()).with(6, r),
+            ))
         }
-        OpKind::Dense | OpKind::Logits => Ok((FULLY_CONNECTED, FULLY_CONNECTED_OPTIONS, Table::new().with(0, act))),
+        OpKind::Dense | OpKind::Logits => {
+            Ok((builtin(BuiltinOp::FullyConnected), FULLY_CONNECTED_OPTIONS, Table::new().with(0, act)))
+        }
         _ => {
-            let t = Table::new().with(0, Value::I8(SAME)).with(1, s.clone()).with(2, s).with(3, act);
-            Ok((CONV_2D, CONV_2D_OPTIONS, t.with(4, r.clone()).with(5, r)))
+            let t = Table::new().with(0, Value::I8(SAME.code())).with(1, s.clone()).with(2, s).with(3, act);
+            Ok((builtin(BuiltinOp::Conv2d), CONV_2D_OPTIONS, t.with(4, r.clone()).with(5, r)))
         }
     }
 }

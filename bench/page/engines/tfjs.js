@@ -1,15 +1,7 @@
 // TensorFlow.js with the wasm backend (XNNPACK inside), from the UMD builds in node_modules. The
 // network is built from the exported folded weights with fused ops, so XNNPACK fuses bias + ReLU6.
 
-function script(src) {
-  return new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = src;
-    s.onload = resolve;
-    s.onerror = () => reject(new Error(`tfjs: cannot load ${src}`));
-    document.head.append(s);
-  });
-}
+import { script } from './script.js';
 
 let tf;
 

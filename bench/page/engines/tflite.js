@@ -3,15 +3,7 @@
 // and for float rows the file our CLI writes from the seeded network (`mobilenet export-tflite`).
 // The raw runner is used, not tfjs-tflite's tf.Tensor wrapper, so no TF.js backend sits in the timing.
 
-function script(src) {
-  return new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = src;
-    s.onload = resolve;
-    s.onerror = () => reject(new Error(`tflite: cannot load ${src}`));
-    document.head.append(s);
-  });
-}
+import { script } from './script.js';
 
 let tfweb;
 let threads;
