@@ -14,13 +14,13 @@ const ENGINES = {
 };
 
 let engine;
-let current; // { cfg, runner, input }
+let current; // { cfg, runner, input, pixels, reference }
 
 /**
- * A deterministic input for float models: seeded pixel bytes (mulberry32) under x/127.5 − 1, so that an
- * engine taking images (MediaPipe) gets the same input as the ones taking tensors.
+ * Deterministic pixel bytes for float models (mulberry32, RGB): engines taking tensors get them under
+ * x/127.5 − 1 (floatInput), engines taking images (MediaPipe, the npm wrapper) the bytes themselves.
  */
-function seededInput(cfg) {
+function seededPixels(cfg) {
   let s = cfg.seed >>> 0;
   const next = () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -28,9 +28,11 @@ function seededInput(cfg) {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
-  const n = cfg.resolution * cfg.resolution * 3;
-  return Float32Array.from({ length: n }, () => Math.floor(next() * 256) / 127.5 - 1);
+  return Uint8Array.from({ length: cfg.resolution * cfg.resolution * 3 }, () => Math.floor(next() * 256));
 }
+
+/** The float model input of pixel bytes: x/127.5 − 1. */
+const floatInput = (pixels) => Float32Array.from(pixels, (x) => x / 127.5 - 1);
 
 async function fetchBytes(url) {
   const r = await fetch(url);
@@ -76,7 +78,9 @@ window.bench = {
     const got = await assets(cfg);
     const runner = await engine.load(cfg, got);
     if (!runner) return false;
-    current = { cfg, runner, input: got.input ?? seededInput(cfg), reference: got.reference };
+    // uint8 rows: the reference tensor is both the input and the pixels.
+    const pixels = got.input ?? seededPixels(cfg);
+    current = { cfg, runner, input: got.input ?? floatInput(pixels), pixels, reference: got.reference };
     return true;
   },
 
@@ -86,7 +90,7 @@ window.bench = {
    */
   async output() {
     const reference = current.reference && Array.from(current.reference);
-    return { output: Array.from(await current.runner.run(current.input)), reference, steps: current.runner.steps };
+    return { output: Array.from(await current.runner.run(current.input, current.pixels)), reference, steps: current.runner.steps };
   },
 
   /**
@@ -94,13 +98,13 @@ window.bench = {
    * and `warmup` runs (V8 tiers a small model's JS and wasm up late).
    */
   async time(warmup, runs, warmupMs = 0) {
-    const { runner, input } = current;
+    const { runner, input, pixels } = current;
     const start = performance.now();
-    for (let i = 0; i < warmup || performance.now() - start < warmupMs; i++) await runner.run(input);
+    for (let i = 0; i < warmup || performance.now() - start < warmupMs; i++) await runner.run(input, pixels);
     const ms = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      await runner.run(input);
+      await runner.run(input, pixels);
       ms.push(performance.now() - t0);
     }
     return ms;

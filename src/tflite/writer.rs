@@ -31,12 +31,6 @@ const FULLY_CONNECTED_OPTIONS: u8 = 8;
 const SOFTMAX_OPTIONS: u8 = 9;
 const RESHAPE_OPTIONS: u8 = 17;
 
-// The schema's codes the writer uses (schema.rs holds them for reader and writer alike).
-const FLOAT32: TensorType = TensorType::Float32;
-const INT32: TensorType = TensorType::Int32;
-const SAME: Padding = Padding::Same;
-const VALID: Padding = Padding::Valid;
-
 /// The builtin code of an op the writer emits (each has one).
 fn builtin(op: BuiltinOp) -> i32 {
     op.code().unwrap_or_default()
@@ -115,7 +109,7 @@ impl Graph {
 
     /// A tensor computed at run time (buffer 0).
     fn activation(&mut self, name: &str, shape: &[usize]) -> Result<i32, Error> {
-        self.tensor(name, shape, FLOAT32, 0)
+        self.tensor(name, shape, TensorType::Float32, 0)
     }
 
     fn constant(&mut self, name: &str, shape: &[usize], dtype: TensorType, data: Vec<u8>) -> Result<i32, Error> {
@@ -145,9 +139,14 @@ impl Graph {
         let (code, options_type, options) = layer_options(spec)?;
         let fc = code == builtin(BuiltinOp::FullyConnected);
         let (shape, values) = tflite_filter(spec.op, filter, blob)?;
-        let filter = self.constant(&format!("{}/weights", spec.name), &shape, FLOAT32, f32_bytes(&values))?;
-        let bias =
-            self.constant(&format!("{}/bias", spec.name), &[spec.output.c], FLOAT32, f32_bytes(&bias.read(blob)))?;
+        let filter =
+            self.constant(&format!("{}/weights", spec.name), &shape, TensorType::Float32, f32_bytes(&values))?;
+        let bias = self.constant(
+            &format!("{}/bias", spec.name),
+            &[spec.output.c],
+            TensorType::Float32,
+            f32_bytes(&bias.read(blob)),
+        )?;
         let o = spec.output;
         let out_shape: &[usize] = if fc { &[1, o.c] } else { &[1, o.h, o.w, o.c] };
         let y = self.activation(&spec.name, out_shape)?;
@@ -161,7 +160,7 @@ impl Graph {
         let pooled = self.activation(&spec.name, &[1, 1, 1, c])?;
         let &[h, w] = dims(&[spec.input.h, spec.input.w])?.as_slice() else { return Err(Error::shape("pool window")) };
         let options = Table::new()
-            .with(0, Value::I8(VALID.code()))
+            .with(0, Value::I8(Padding::Valid.code()))
             .with(1, Value::I32(1))
             .with(2, Value::I32(1))
             .with(3, Value::I32(w))
@@ -169,8 +168,12 @@ impl Graph {
             .with(5, Value::I8(activation_code(Activation::None)));
         self.op(builtin(BuiltinOp::AveragePool2d), &[x], pooled, POOL_2D_OPTIONS, options);
         let new_shape = dims(&[1, c])?;
-        let shape =
-            self.constant("flatten/shape", &[2], INT32, new_shape.iter().flat_map(|v| v.to_le_bytes()).collect())?;
+        let shape = self.constant(
+            "flatten/shape",
+            &[2],
+            TensorType::Int32,
+            new_shape.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )?;
         let flat = self.activation("flatten", &[1, c])?;
         self.op(
             builtin(BuiltinOp::Reshape),
@@ -227,7 +230,11 @@ fn layer_options(spec: &LayerSpec) -> Result<(i32, u8, Table), Error> {
     // Conv2DOptions and DepthwiseConv2DOptions store w before h; ours are square.
     match spec.op {
         OpKind::Depthwise => {
-            let t = Table::new().with(0, Value::I8(SAME.code())).with(1, s.clone()).with(2, s).with(3, Value::I32(1));
+            let t = Table::new()
+                .with(0, Value::I8(Padding::Same.code()))
+                .with(1, s.clone())
+                .with(2, s)
+                .with(3, Value::I32(1));
             Ok((
                 builtin(BuiltinOp::DepthwiseConv2d),
                 DEPTHWISE_CONV_2D_OPTIONS,
@@ -238,7 +245,7 @@ fn layer_options(spec: &LayerSpec) -> Result<(i32, u8, Table), Error> {
             Ok((builtin(BuiltinOp::FullyConnected), FULLY_CONNECTED_OPTIONS, Table::new().with(0, act)))
         }
         _ => {
-            let t = Table::new().with(0, Value::I8(SAME.code())).with(1, s.clone()).with(2, s).with(3, act);
+            let t = Table::new().with(0, Value::I8(Padding::Same.code())).with(1, s.clone()).with(2, s).with(3, act);
             Ok((builtin(BuiltinOp::Conv2d), CONV_2D_OPTIONS, t.with(4, r.clone()).with(5, r)))
         }
     }

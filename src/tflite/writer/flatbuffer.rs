@@ -198,9 +198,9 @@ mod tests {
     }
 
     #[test]
-    fn tables_have_vtables_and_aligned_fields() {
+    fn tables_have_vtables_and_aligned_fields() -> Result<(), Error> {
         let root = Table::new().with(2, Value::I8(-3)).with(0, Value::I32(7)).with(1, Value::Str("ab".into()));
-        let b = finish(&root, b"TEST").unwrap();
+        let b = finish(&root, b"TEST")?;
         assert_eq!(&b[4..8], b"TEST");
         let pos = u32_at(&b, 0);
         assert_eq!(pos % 4, 0);
@@ -213,15 +213,17 @@ mod tests {
         assert_eq!(b[pos + 12] as i8, -3);
         let s = pos + 8 + u32_at(&b, pos + 8);
         assert_eq!((u32_at(&b, s), &b[s + 4..s + 7]), (2, &b"ab\0"[..]));
+        Ok(())
     }
 
     #[test]
-    fn byte_vectors_start_16_aligned() {
+    fn byte_vectors_start_16_aligned() -> Result<(), Error> {
         let root = Table::new().with(0, Value::Str("x".into())).with(1, Value::Bytes(vec![1, 2, 3]));
-        let b = finish(&root, b"TEST").unwrap();
+        let b = finish(&root, b"TEST")?;
         let pos = u32_at(&b, 0);
         let v = pos + 8 + u32_at(&b, pos + 8);
         assert_eq!((v + 4) % 16, 0);
         assert_eq!(&b[v + 4..v + 7], &[1, 2, 3]);
+        Ok(())
     }
 }
