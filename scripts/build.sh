@@ -7,16 +7,22 @@
 #   browser validates relaxed SIMD. Its glue must equal the plain glue byte for byte; the build checks.
 #   www/pkg, www/pkg-threads (copies), www/js (the npm wrapper the page runs on), www/models (the
 #   pretrained models), www/builds.json.
-# MOBILENET_BUILD=simd skips the threaded builds (about a minute of build-std each on a cold cache).
+# MOBILENET_BUILD=simd skips the threaded builds. Each build compiles std too (about a minute on a cold cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The plain build's flags live in .cargo/config.toml only: an exported RUSTFLAGS would drop +simd128.
+# Each build sets its own flags: an exported RUSTFLAGS would replace them.
 unset RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
 
-# The plain single-thread build's flags (.cargo/config.toml), spelled out for the builds that replace them.
-SIMD_FLAGS="-C target-feature=+simd128 -C llvm-args=-pre-RA-sched=source"
+# Every build rebuilds std (build-std, which stable allows through RUSTC_BOOTSTRAP) with panics that trap
+# at once: wasm32 has no unwinding, so a panic (a bug: data from outside gets errors) traps either way,
+# and without the panic-message formatting the .wasm is 9 KB smaller gzipped. The `small` feature
+# compiles the model import and other run-once code for size (6 KB more).
+SIZE_FLAGS="-Z unstable-options -C panic=immediate-abort"
+# The single-thread build's flags: .cargo/config.toml's (which tests and tools use) plus SIZE_FLAGS.
+SIMD_FLAGS="-C target-feature=+simd128 -C llvm-args=-pre-RA-sched=source $SIZE_FLAGS"
 # Shared memory needs atomics plus these link args (TOOLCHAIN.md); the scheduling flag as in SIMD_FLAGS.
 THREADS_FLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C llvm-args=-pre-RA-sched=source"
+THREADS_FLAGS+=" $SIZE_FLAGS"
 for arg in --shared-memory --max-memory=1073741824 --import-memory --export=__wasm_init_tls \
   --export=__tls_size --export=__tls_align --export=__tls_base; do
   THREADS_FLAGS+=" -C link-arg=$arg"
@@ -25,19 +31,10 @@ done
 # The same flags with +relaxed-simd added to the target features.
 relaxed() { sed 's/target-feature=\([^ ]*\)/target-feature=\1,+relaxed-simd/' <<<"$1"; }
 
-build_simd() { # out-dir, target-dir, rustflags ('' = .cargo/config.toml's)
-  if [ -n "$3" ]; then
-    CARGO_TARGET_DIR="$2" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$3" \
-      wasm-pack build --target web --release --out-dir "$1" --no-pack
-  else
-    CARGO_TARGET_DIR="$2" wasm-pack build --target web --release --out-dir "$1" --no-pack
-  fi
-}
-
-build_threads() { # out-dir, target-dir, rustflags
-  # std must be rebuilt with the thread features, which stable allows through RUSTC_BOOTSTRAP.
+build_pkg() { # out-dir, target-dir, rustflags, more cargo args
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$2" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$3" \
-    wasm-pack build --target web --release --out-dir "$1" --no-pack . --features threads -Z build-std=panic_abort,std
+    wasm-pack build --target web --release --out-dir "$1" --no-pack . --features small "${@:4}" \
+    -Z build-std=panic_abort,std
 }
 
 add_relaxed() { # package dir whose plain build is done, scratch out-dir of the relaxed build
@@ -72,15 +69,15 @@ copy_build() { # from, to
 # Each flag set has its own target dir, so the builds never evict each other's artifacts; the relaxed
 # builds' packages go to scratch folders there, and only their .wasm is kept.
 target=${CARGO_TARGET_DIR:-target}
-build_simd pkg "$target" ''
-build_simd "$target/relaxed/pkg" "$target/relaxed" "$(relaxed "$SIMD_FLAGS")"
+build_pkg pkg "$target" "$SIMD_FLAGS"
+build_pkg "$target/relaxed/pkg" "$target/relaxed" "$(relaxed "$SIMD_FLAGS")"
 add_relaxed pkg "$target/relaxed/pkg"
 copy_build pkg www/pkg
 
 threads=false
 if [ "${MOBILENET_BUILD:-all}" != simd ]; then
-  build_threads pkg-threads "$target/threads" "$THREADS_FLAGS"
-  build_threads "$target/threads-relaxed/pkg" "$target/threads-relaxed" "$(relaxed "$THREADS_FLAGS")"
+  build_pkg pkg-threads "$target/threads" "$THREADS_FLAGS" --features threads
+  build_pkg "$target/threads-relaxed/pkg" "$target/threads-relaxed" "$(relaxed "$THREADS_FLAGS")" --features threads
   add_relaxed pkg-threads "$target/threads-relaxed/pkg"
   copy_build pkg-threads www/pkg-threads
   threads=true

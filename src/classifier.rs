@@ -141,11 +141,13 @@ pub fn parse_labels(text: &str) -> Vec<String> {
 
 impl Classifier {
     /// A network with seeded weights (no labels).
+    #[cfg_attr(feature = "small", optimize(size))]
     pub fn seeded(config: Config, seed: u64) -> Result<Classifier, Error> {
         Ok(Classifier { plan: Box::new(Plan::seeded(config, seed)?), labels: None })
     }
 
     /// One TFLite file, or several run one after the other; labels come from a ZIP appended to a file.
+    #[cfg_attr(feature = "small", optimize(size))]
     pub fn from_tflite(files: &[&[u8]], precision: Precision) -> Result<Classifier, Error> {
         let models = files.iter().map(|b| tflite::read(b)).collect::<Result<Vec<_>, _>>()?;
         let labels = files

@@ -165,6 +165,7 @@ pub fn separable_savings(layers: &[LayerCost]) -> Vec<SeparableSaving> {
     rows
 }
 
+#[cfg_attr(feature = "small", optimize(size))]
 pub fn report(cfg: &Config) -> Report {
     let layers = layer_costs(cfg);
     Report {

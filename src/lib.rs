@@ -21,6 +21,9 @@
 //! # Ok::<(), mobilenet_wasm::Error>(())
 //! ```
 
+// The `small` feature (Cargo.toml) marks run-once functions `optimize(size)`.
+#![cfg_attr(feature = "small", feature(optimize_attribute))]
+
 pub mod arch;
 pub mod classifier;
 pub mod engine;

@@ -19,6 +19,7 @@ fn js_error(e: Error) -> JsValue {
     error.into()
 }
 
+#[cfg_attr(feature = "small", optimize(size))]
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     // Plain objects, not Maps, so JS code can read fields with dots.
     let s = serde_wasm_bindgen::Serializer::json_compatible();
@@ -136,6 +137,7 @@ fn pixel_format(channels: u32) -> Result<PixelFormat, JsValue> {
 #[wasm_bindgen]
 impl Model {
     /// A model with seeded weights for any alpha and resolution (no file needed).
+    #[cfg_attr(feature = "small", optimize(size))]
     pub fn seeded(alpha: f64, resolution: u32, seed: u32, num_classes: Option<u32>) -> Result<Model, JsValue> {
         let cfg = config(alpha, resolution, None, num_classes, None).map_err(js_error)?;
         Ok(Model { classifier: Classifier::seeded(cfg, seed as u64).map_err(js_error)?.with_threads(thread_count()) })
@@ -144,6 +146,7 @@ impl Model {
     /// Loads TFLite model bytes: one file, or several run one after the other (an embedding extractor
     /// and its head). Quantized models run bit-exact integer arithmetic unless `float` is true.
     #[wasm_bindgen(js_name = fromTflite)]
+    #[cfg_attr(feature = "small", optimize(size))]
     pub fn from_tflite(files: Vec<js_sys::Uint8Array>, float: Option<bool>) -> Result<Model, JsValue> {
         let bytes: Vec<Vec<u8>> = files.iter().map(|f| f.to_vec()).collect();
         let parts: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();

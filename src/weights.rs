@@ -54,6 +54,7 @@ pub fn filter_shape(l: &LayerSpec) -> Option<[usize; 4]> {
 impl Weights {
     /// Deterministic weights for any configuration: He-normal filters, batch norm with non-trivial
     /// statistics after every conv (as a trained network has), logits with a bias.
+    #[cfg_attr(feature = "small", optimize(size))]
     pub fn seeded(cfg: &Config, seed: u64) -> Weights {
         let mut rng = Rng::new(seed);
         let layers = cfg.layers().iter().map(|l| seeded_layer(l, &mut rng)).collect();

@@ -99,6 +99,7 @@ impl<D: PlanDomain> std::fmt::Debug for Plan<D> {
 
 impl<D: PlanDomain> Plan<D> {
     /// A plan from `&Weights` (float) or `QuantWeights` (quantized, taken so that they are kept once).
+    #[cfg_attr(feature = "small", optimize(size))]
     pub fn new(config: Config, weights: impl NetworkWeights<Domain = D>) -> Result<Plan<D>, Error> {
         budget::check(&config, std::mem::size_of::<D::Elem>())?;
         let specs = config.layers();

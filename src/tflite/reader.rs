@@ -40,6 +40,7 @@ const CUSTOM_OPCODE: i32 = 32;
 
 /// Reads and verifies a TFLite model. Bytes after the flatbuffer (an appended ZIP) are ignored; see
 /// [`Model::flatbuffer_len`].
+#[cfg_attr(feature = "small", optimize(size))]
 pub fn read(bytes: &[u8]) -> Result<Model<'_>, Error> {
     let fb = Fb::new(bytes);
     let root = fb.root()?;
@@ -345,6 +346,7 @@ impl<'f, 'a> Vector<'f, 'a> {
 /// What TFLite Metadata (metadata_schema.fbs, in the buffer named `TFLITE_METADATA`) says of the input's
 /// normalization and the output's labels. Interpreters never read metadata: one that does not verify is
 /// ignored as a whole, never half-used.
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_metadata(model: &Table<'_, '_>, buffers: &[&[u8]]) -> Result<Metadata, Error> {
     let Some(list) = model.vector(6, 4, MAX_BUFFERS, "Model.metadata")? else { return Ok(Metadata::default()) };
     for i in 0..list.count {
@@ -368,6 +370,7 @@ fn first<'f, 'a>(t: &Table<'f, 'a>, field: usize, what: &'static str) -> Result<
 
 /// ModelMetadata → subgraph_metadata[0] → the first input's NormalizationOptions and the first output's
 /// TENSOR_AXIS_LABELS file.
+#[cfg_attr(feature = "small", optimize(size))]
 fn model_metadata(bytes: &[u8]) -> Result<Metadata, Error> {
     let fb = Fb::new(bytes);
     let root = fb.root_table("ModelMetadata")?;
@@ -444,6 +447,7 @@ fn read_buffers<'a>(model: &Table<'_, 'a>) -> Result<Vec<&'a [u8]>, Error> {
     })
 }
 
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_tensors<'a>(subgraph: &Table<'_, 'a>, buffers: &[&'a [u8]]) -> Result<Vec<Tensor<'a>>, Error> {
     let Some(tensors) = subgraph.vector(0, 4, MAX_TENSORS, "SubGraph.tensors")? else {
         return Ok(Vec::new());
@@ -451,6 +455,7 @@ fn read_tensors<'a>(subgraph: &Table<'_, 'a>, buffers: &[&'a [u8]]) -> Result<Ve
     tensors.tables("Tensor", |i, t| read_tensor(i, &t, buffers))
 }
 
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_tensor<'a>(index: usize, t: &Table<'_, 'a>, buffers: &[&'a [u8]]) -> Result<Tensor<'a>, Error> {
     let name = t.string(3, "Tensor.name")?.unwrap_or_default();
     let subject = || format!("tensor {index} ({name})");
@@ -480,6 +485,7 @@ fn read_tensor<'a>(index: usize, t: &Table<'_, 'a>, buffers: &[&'a [u8]]) -> Res
 
 /// The tensor's constant data (None for an empty buffer), after checking that its size is exactly
 /// what the shape and type need, then that the tensor is within the element cap.
+#[cfg_attr(feature = "small", optimize(size))]
 fn check_data<'a>(
     subject: &dyn Fn() -> String,
     dims: &[i32],
@@ -517,6 +523,7 @@ fn check_data<'a>(
 
 /// Affine quantization, or None when the table holds no scale (float tensors). Counts are checked
 /// against the shape before the vectors are decoded.
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_quantization(
     q: &Table<'_, '_>,
     shape: &[usize],
@@ -586,6 +593,7 @@ fn graph_indices(subgraph: &Table<'_, '_>, field: usize, role: &str, n_tensors: 
         .collect()
 }
 
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_operators(subgraph: &Table<'_, '_>, codes: &[BuiltinOp], n_tensors: usize) -> Result<Vec<Operator>, Error> {
     let Some(ops) = subgraph.vector(3, 4, MAX_OPERATORS, "SubGraph.operators")? else {
         return Ok(Vec::new());
@@ -593,6 +601,7 @@ fn read_operators(subgraph: &Table<'_, '_>, codes: &[BuiltinOp], n_tensors: usiz
     ops.tables("Operator", |i, t| read_operator(i, &t, codes, n_tensors))
 }
 
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_operator(index: usize, t: &Table<'_, '_>, codes: &[BuiltinOp], n_tensors: usize) -> Result<Operator, Error> {
     let opcode = t.u32_or(0, 0)?;
     let op = codes.get(opcode as usize).cloned().ok_or_else(|| {
@@ -629,6 +638,7 @@ fn options_type(op: &BuiltinOp) -> Option<u8> {
 
 /// The operator's builtin options (union type at field 3, table at field 4). An absent table gives
 /// `Options::None`, and so does any op we do not run (its table is not looked at).
+#[cfg_attr(feature = "small", optimize(size))]
 fn read_options(index: usize, op: &BuiltinOp, t: &Table<'_, '_>) -> Result<Options, Error> {
     let Some(expected) = options_type(op) else { return Ok(Options::None) };
     let code = t.u8_or(3, 0)?;

@@ -112,6 +112,7 @@ fn filter_quant(node: &Node, filter: &Tensor, out_channels: usize, out_dim: usiz
 }
 
 /// Float weights: stored float, or dequantized (real = scale · (q − zero_point); bias real = q · in_scale · w_scale).
+#[cfg_attr(feature = "small", optimize(size))]
 pub(super) fn float_weights(layers: &[Found], dequantize: bool) -> Result<Weights, Error> {
     let mut out = Vec::with_capacity(layers.len());
     for f in layers {
@@ -180,6 +181,7 @@ fn dequantize_filter(data: &[u8], dtype: TensorType, scales: &[(f32, i32)], cout
 }
 
 /// Integer layers with TFLite's reference requantization; int8 models shifted into uint8 (+128).
+#[cfg_attr(feature = "small", optimize(size))]
 pub(super) fn quant_weights(
     graph: &Graph,
     parts: &Parts,

@@ -49,6 +49,7 @@ pub struct Imported {
 }
 
 /// Imports one model, or several chained (e.g. an embedding extractor followed by its head).
+#[cfg_attr(feature = "small", optimize(size))]
 pub fn import(models: &[Model<'_>], precision: Precision) -> Result<Imported, Error> {
     let folded = models.iter().map(fold::constants).collect::<Result<Vec<_>, _>>()?;
     let models: Vec<Model<'_>> = models.iter().zip(&folded).map(|(m, f)| fold::apply(m, f)).collect();

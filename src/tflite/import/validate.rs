@@ -18,6 +18,7 @@ pub(super) fn shapes_match(cfg: &Config, layers: &[Found]) -> bool {
 }
 
 /// Checks each found layer against the architecture: shapes, kernel, stride, dilation, padding, activation.
+#[cfg_attr(feature = "small", optimize(size))]
 pub(super) fn check_layers(cfg: &Config, layers: &[Found]) -> Result<(), Error> {
     for (spec, f) in cfg.layers().iter().zip(layers) {
         let (i, o) = (hwc(f.node, f.input)?, hwc(f.node, f.output)?);

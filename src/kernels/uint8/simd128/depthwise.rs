@@ -66,6 +66,8 @@ fn rows<const T: usize>(g: &Geometry, p: &DepthwiseQLanes, input: &[u8], output:
 }
 
 /// Tap pointers of a pixel near the border: the input pixel where the tap lands inside, else the zero row.
+/// Kept out of line, away from the interior loop, for the same reason as the pointwise `widen`.
+#[inline(never)]
 fn border_taps<const T: usize>(
     g: &Geometry,
     p: &DepthwiseQLanes,
