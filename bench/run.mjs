@@ -5,7 +5,7 @@
 // against TFLite's reference kernels). Prints a markdown report, or with --json one JSON line per row
 // and round. Two more modes time our kernels alone: --kernels (bench/kernels.mjs) and --quant (bench/quant.mjs).
 //
-//   node bench/run.mjs [--json] [--runs N] [--warmup N] [--warmup-ms MS] [--rounds N]
+//   node bench/run.mjs [--json] [--runs N] [--warmup N] [--warmup-ms MS] [--rounds N] [--engines ours,npm,…]
 //                      (default: 3 rounds of 50 runs, each after ≥ 3000 ms and ≥ 10 warm-up runs)
 //   node bench/run.mjs --kernels [--alpha A] [--resolution R] [--families f1,f2] [--pkg dir1,dir2]
 //                      [--wasm plain,relaxed] [--runs N] [--warmup N] [--json]    (30 runs after 5)
@@ -31,10 +31,18 @@ const CLOCK_TICKS = 100; // USER_HZ: /proc's unit of CPU time on Linux
 
 // Each mode's own flags, and its default run counts.
 const MODES = {
-  compare: { flags: ['rounds', 'warmup-ms'], runs: '50', warmup: '10' },
+  compare: { flags: ['rounds', 'warmup-ms', 'engines'], runs: '50', warmup: '10' },
   kernels: { flags: ['alpha', 'resolution', 'families', 'pkg', 'wasm'], runs: '30', warmup: '5' },
   quant: { flags: ['layers', 'simd-only'], runs: '30', warmup: '5' },
 };
+
+/** --engines: a subset of ENGINES, in their order; ours always (the float rows are checked against it). */
+function engineList(names) {
+  const stray = names.find((n) => !ENGINES.includes(n));
+  if (stray) throw new Error(`--engines takes ${ENGINES.join(', ')}, not ${stray}`);
+  if (!names.includes('ours')) throw new Error('--engines must include ours: the other engines are checked against it');
+  return ENGINES.filter((e) => names.includes(e));
+}
 
 function options(args) {
   const { values } = parseArgs({
@@ -44,7 +52,7 @@ function options(args) {
       kernels: { type: 'boolean', default: false }, quant: { type: 'boolean', default: false },
       alpha: { type: 'string' }, resolution: { type: 'string' }, families: { type: 'string' }, pkg: { type: 'string' },
       wasm: { type: 'string' }, layers: { type: 'boolean' }, 'simd-only': { type: 'boolean' },
-      rounds: { type: 'string' }, 'warmup-ms': { type: 'string' },
+      rounds: { type: 'string' }, 'warmup-ms': { type: 'string' }, engines: { type: 'string' },
     },
   });
   if (values.kernels && values.quant) throw new Error('--kernels and --quant are separate runs: pick one');
@@ -65,6 +73,7 @@ function options(args) {
     // compare
     rounds: number('rounds', 3, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'),
     warmupMs: number('warmup-ms', 3000, (n) => Number.isFinite(n) && n >= 0, 'a number of ms ≥ 0'),
+    engines: engineList(list('engines', ENGINES.join(','))),
     // --kernels
     alpha: number('alpha', 1, (n) => n > 0, 'a number > 0'),
     resolution: number('resolution', 224, (n) => Number.isInteger(n) && n >= 32, 'an integer ≥ 32'),
@@ -186,7 +195,7 @@ async function measure(context, base, opts, u8Configs, onRow) {
     const rows = [];
     report.rounds.push(rows);
     for (const threads of THREADS) {
-      for (const engine of ENGINES) {
+      for (const engine of opts.engines) {
         const configs = configsOf(engine, u8Configs);
         process.stderr.write(`[bench] round ${round}: ${engine}, ${threads} thread(s)\n`);
         const page = await openEngine(context, base, engine, threads);

@@ -6,6 +6,7 @@
 // same glue, with fused multiply-adds where the CPU has FMA); it is loaded when the browser validates
 // relaxed SIMD and the caller did not say where the .wasm is, with the plain .wasm as the fallback.
 import init, * as glue from '../pkg/mobilenet_wasm.js';
+import { canShare, CHANNEL_OPS, PageChannel } from './channel.js';
 import { fromData, ModelLoadError } from './errors.js';
 import { Session } from './session.js';
 
@@ -119,7 +120,10 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
   const started = await startGlue(wasm);
   const session = new Session(started.glue);
   return {
-    build: { name: 'simd', threads: 1, worker: false, relaxedSimd: started.relaxedSimd, note: joinNotes(note, started.note) },
+    build: {
+      name: 'simd', threads: 1, worker: false, sharedMemory: false, relaxedSimd: started.relaxedSimd,
+      note: joinNotes(note, started.note),
+    },
     call: async (op, ...args) => session[op](...args),
     close: () => session.dispose(),
   };
@@ -138,18 +142,26 @@ async function startWorker({ glueUrl, threads, wasm, relaxed, note = '', package
   });
   const engine = started.value;
   engine.build = {
-    name: threads > 1 ? 'threads' : 'simd', threads, worker: true, relaxedSimd: started.relaxedSimd,
-    note: joinNotes(note, started.note),
+    name: threads > 1 ? 'threads' : 'simd', threads, worker: true, sharedMemory: engine.sharedMemory,
+    relaxedSimd: started.relaxedSimd, note: joinNotes(note, started.note),
   };
   return engine;
 }
 
-// Calls a Session inside js/worker.js; each request carries an id that its reply echoes.
+// Calls a Session inside js/worker.js, one call at a time: by message (each request carries an id that
+// its reply echoes), or, for the per-frame calls on an isolated page, through a shared-memory channel.
 class WorkerEngine {
   build; // set by startWorker
   #worker;
   #pending = new Map();
   #next = 0;
+  #queue = Promise.resolve();
+  #shared = canShare();
+  #channel = null;
+  #outBytes = 64 * 1024; // result room: 16K floats, doubled whenever a result does not fit
+  #grow = false;
+  #failed; // rejects when the worker fails or closes, for calls waiting on the channel
+  #fail;
 
   /** A started worker: the glue at `glueUrl` on `wasm` (undefined: its own .wasm), `threads` threads. */
   static async start({ glueUrl, threads, wasm, packageUrl }) {
@@ -164,6 +176,10 @@ class WorkerEngine {
   }
 
   constructor(packageUrl) {
+    this.#failed = new Promise((_, reject) => {
+      this.#fail = reject;
+    });
+    this.#failed.catch(() => {});
     this.#worker = new Worker(here('worker', packageUrl), { type: 'module' });
     this.#worker.onmessage = ({ data: { id, value, error } }) => {
       const p = this.#pending.get(id);
@@ -178,12 +194,15 @@ class WorkerEngine {
     };
   }
 
+  /** Whether per-frame calls go through shared memory. */
+  get sharedMemory() {
+    return this.#shared;
+  }
+
   call(op, ...args) {
-    return new Promise((resolve, reject) => {
-      const id = this.#next++;
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, args });
-    });
+    const result = this.#queue.then(() => this.#dispatch(op, args));
+    this.#queue = result.catch(() => {});
+    return result;
   }
 
   close() {
@@ -191,8 +210,38 @@ class WorkerEngine {
     this.#failAll(new ModelLoadError('the engine was closed'));
   }
 
+  async #dispatch(op, args) {
+    if (this.#shared && CHANNEL_OPS.includes(op)) {
+      const [pixels] = args;
+      if (!this.#channel?.fits(pixels) || this.#grow) await this.#attach(pixels.length);
+      const result = await Promise.race([this.#channel.call(op, ...args), this.#failed]);
+      if (result?.error) throw fromData(result.error);
+      if (result) return result.value;
+      this.#outBytes *= 2;
+      this.#grow = true;
+    }
+    return this.#message(op, args);
+  }
+
+  async #attach(inBytes) {
+    const channel = new PageChannel(inBytes, this.#outBytes);
+    await this.#message('channel', [channel.buffer]);
+    this.#channel = channel;
+    this.#grow = false;
+  }
+
+  #message(op, args) {
+    this.#channel?.release();
+    return new Promise((resolve, reject) => {
+      const id = this.#next++;
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, args });
+    });
+  }
+
   #failAll(error) {
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
+    this.#fail(error);
   }
 }

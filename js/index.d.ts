@@ -64,6 +64,11 @@ export interface Build {
   /** Whether the engine runs in a Web Worker. */
   worker: boolean;
   /**
+   * Whether classify() and infer() reach the worker through shared memory (a cross-origin isolated page
+   * with Atomics.waitAsync) rather than a message and its reply, which cost ~0.2 ms per call.
+   */
+  sharedMemory: boolean;
+  /**
    * Whether the relaxed SIMD .wasm runs (mobilenet_wasm_relaxed_bg.wasm: multiply-adds fused where the
    * CPU has FMA; results within rounding of the plain build). Chosen when the browser validates relaxed
    * SIMD and `wasm` was not given; the plain .wasm runs otherwise, or if the relaxed one fails to load.

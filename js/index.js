@@ -116,7 +116,7 @@ class MobileNet {
   get hasLabels() { return this.#info.hasLabels; }
   /** The kernel family that runs, e.g. "simd128-u8", "simd128" or "relaxed-simd128". */
   get kernels() { return this.#info.kernels; }
-  /** Which build runs: {name: 'simd' | 'threads', threads, worker, relaxedSimd, note}. */
+  /** Which build runs: {name: 'simd' | 'threads', threads, worker, sharedMemory, relaxedSimd, note}. */
   get build() { return { ...this.#engine.build }; }
   /** Whether profile() can time each layer: true in every build (kept for code written when some could not). */
   get canProfile() { return true; }

@@ -1,9 +1,12 @@
 // The engine inside a Web Worker: imports a build's glue by URL, starts its thread pool when it has
-// one, then answers the wrapper's calls on one Session. Replies echo the request id.
+// one, then answers the wrapper's calls on one Session: messages, whose replies echo the request id,
+// and, once the page has sent a shared-memory channel, the per-frame calls through it (js/channel.js).
+import { WorkerChannel } from './channel.js';
 import { toData } from './errors.js';
 import { Session } from './session.js';
 
 let session;
+let channel = null;
 
 async function start(glueUrl, threads, wasm) {
   const glue = await import(glueUrl);
@@ -12,11 +15,25 @@ async function start(glueUrl, threads, wasm) {
   session = new Session(glue);
 }
 
+const ops = {
+  start,
+  channel: (buffer) => {
+    channel = new WorkerChannel(buffer);
+  },
+};
+
+const runChannel = (op, pixels, channels, topk) =>
+  op === 'classify' ? session.classify(pixels, channels, topk) : session[op](pixels, channels);
+
 self.onmessage = async ({ data: { id, op, args } }) => {
+  let reply;
   try {
-    const value = op === 'start' ? await start(...args) : session[op](...args);
-    self.postMessage({ id, value });
+    reply = { id, value: await (ops[op] ?? ((...a) => session[op](...a)))(...args) };
   } catch (e) {
-    self.postMessage({ id, error: toData(e) });
+    reply = { id, error: toData(e) };
   }
+  // Idle before the reply: the page may start a channel call as soon as it has it.
+  channel?.idle();
+  self.postMessage(reply);
+  channel?.serve(runChannel, toData);
 };

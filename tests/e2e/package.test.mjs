@@ -107,7 +107,7 @@ test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => 
   assert.equal(result.inputError, 'InputError');
   assert.match(result.again[0].className, CAT_CLASSES);
   // Chromium has relaxed SIMD: the relaxed .wasm runs, and the float kernels say so.
-  assert.deepEqual(result.build, { name: 'simd', threads: 1, worker: false, relaxedSimd: true, note: '' });
+  assert.deepEqual(result.build, { name: 'simd', threads: 1, worker: false, sharedMemory: false, relaxedSimd: true, note: '' });
   assert.equal(result.kernels, 'simd128-u8');
   assert.equal(result.floatKernels, 'relaxed-simd128');
   assert.match(result.floatTop[0].className, CAT_CLASSES);
@@ -135,7 +135,7 @@ test('a Vite 7 app classifies cat.bmp with the installed package', async (t) => 
 test('a cross-origin isolated Vite 7 app runs the threaded build on 2 workers', async () => {
   const result = await resultOf(threadedServer);
   assert.match(result.top[0].className, CAT_CLASSES);
-  assert.deepEqual(result.build, { name: 'threads', threads: 2, worker: true, relaxedSimd: true, note: '' });
+  assert.deepEqual(result.build, { name: 'threads', threads: 2, worker: true, sharedMemory: true, relaxedSimd: true, note: '' });
   assert.equal(result.floatKernels, 'relaxed-simd128');
   assert.deepEqual(result.floatBuild, result.build);
   assert.match(result.floatTop[0].className, CAT_CLASSES);

@@ -1,8 +1,9 @@
 // Ours through the npm wrapper (js/index.js), the way an app calls it: `load({modelBytes, …})` then
 // `infer(pixels)`, with the engine in a Web Worker (the single-thread build with `worker: true`, the
-// threaded build always), so every run pays the wrapper's pixel handling and the worker's message round
-// trip. Float rows load the .tflite file our CLI writes (bit-identical to Model.seeded), uint8 rows the
-// official files. Set beside "ours" (the .wasm called on the page's thread), it shows the worker path's cost.
+// threaded build always), so every run pays the wrapper's pixel handling and the trip to the worker
+// (through shared memory on this isolated page). Float rows load the .tflite file our CLI writes
+// (bit-identical to Model.seeded), uint8 rows the official files. Set beside "ours" (the .wasm called on
+// the page's thread), it shows the worker path's cost.
 
 import { peakModule } from '../roof.js';
 
@@ -19,7 +20,7 @@ export async function start(threads) {
 async function load(cfg, assets, threads) {
   const model = await mnw.load({ modelBytes: assets.tflite, ...options });
   const { build } = model;
-  if (build.threads !== threads || !build.worker) throw new Error(`npm: asked for ${threads} thread(s) in a worker, runs ${JSON.stringify(build)}`);
+  if (build.threads !== threads || !build.worker || !build.sharedMemory) throw new Error(`npm: asked for ${threads} thread(s) in a worker, runs ${JSON.stringify(build)}`);
   // The wrapper must pick the .wasm ours runs (relaxed SIMD where the browser validates it).
   if (build.relaxedSimd !== WebAssembly.validate(peakModule({ fused: true }))) throw new Error(`npm: relaxed SIMD ${build.relaxedSimd}, not the build ours runs`);
   const r = cfg.resolution;
