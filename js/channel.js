@@ -25,8 +25,12 @@ const [FLOATS, JSON_TEXT, ERROR, TOO_BIG] = [0, 1, 2, 3];
 /** The calls that go through the channel; any other op is a message. */
 export const CHANNEL_OPS = ['classify', 'probabilities', 'embedding'];
 
-/** Whether this page can use a channel: shared memory and Atomics.waitAsync (not in every engine yet). */
-export const canShare = () => globalThis.crossOriginIsolated === true && typeof Atomics.waitAsync === 'function';
+/**
+ * Whether this page can use a channel: shared memory (WebKitGTK is isolated yet has no SharedArrayBuffer)
+ * and Atomics.waitAsync (not in every engine yet).
+ */
+export const canShare = () => globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' &&
+  typeof globalThis.Atomics?.waitAsync === 'function';
 
 /** The page's end: room for `inBytes` of pixels and `outBytes` of result. */
 export class PageChannel {

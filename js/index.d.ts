@@ -65,7 +65,7 @@ export interface Build {
   worker: boolean;
   /**
    * Whether classify() and infer() reach the worker through shared memory (a cross-origin isolated page
-   * with Atomics.waitAsync) rather than a message and its reply, which cost ~0.2 ms per call.
+   * with SharedArrayBuffer and Atomics.waitAsync) rather than a message and its reply, ~0.2 ms per call.
    */
   sharedMemory: boolean;
   /**

@@ -88,6 +88,14 @@ window.result = (async () => {
   const probs = queued.filter((x) => x instanceof Float32Array);
   out.queued = probs.length === 20 && probs.every((p, i) => p.every((v, j) => v === alone[i][j]));
   out.profiled = queued.filter((x) => Array.isArray(x)).map((x) => x.length);
+  // Where SharedArrayBuffer is missing though the page is isolated (WebKitGTK), calls stay messages.
+  const hidden = globalThis.SharedArrayBuffer;
+  delete globalThis.SharedArrayBuffer;
+  const byMessage = await mnw.load({ modelBytes, worker: true, packageUrl: './' });
+  globalThis.SharedArrayBuffer = hidden;
+  const [viaMessage, viaPage] = [await byMessage.infer(frame(7)), await onPage.infer(frame(7))];
+  out.fallback = [byMessage.build.sharedMemory, viaMessage.every((v, i) => v === viaPage[i]) ? 'same' : 'differ'];
+  byMessage.dispose();
   inWorker.dispose();
   out.afterDispose = await inWorker.infer(frame(1)).then(() => 'ran', (e) => e.name);
   return out;
@@ -141,6 +149,7 @@ test('the wrapper in a worker answers through the channel exactly as on the page
   assert.ok(r.layers > 20, `${r.layers} layers`);
   assert.equal(r.queued, true);
   assert.deepEqual(r.profiled, [r.layers, r.layers]);
+  assert.deepEqual(r.fallback, [false, 'same']);
   assert.equal(r.afterDispose, 'MobileNetError');
   assert.deepEqual(b.errors, []);
 });
