@@ -162,6 +162,7 @@ class WorkerEngine {
   #grow = false;
   #failed; // rejects when the worker fails or closes, for calls waiting on the channel
   #fail;
+  #failure = null; // why the worker is gone: later calls fail at once instead of waiting forever
 
   /** A started worker: the glue at `glueUrl` on `wasm` (undefined: its own .wasm), `threads` threads. */
   static async start({ glueUrl, threads, wasm, packageUrl }) {
@@ -231,6 +232,7 @@ class WorkerEngine {
   }
 
   #message(op, args) {
+    if (this.#failure) return Promise.reject(this.#failure);
     this.#channel?.release();
     return new Promise((resolve, reject) => {
       const id = this.#next++;
@@ -240,6 +242,7 @@ class WorkerEngine {
   }
 
   #failAll(error) {
+    this.#failure ??= error;
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
     this.#fail(error);

@@ -57,6 +57,9 @@ window.result = (async () => {
 
 const WRAPPER_SCRIPT = `
 import * as mnw from './js/index.js';
+import { startEngine } from './js/engine.js';
+const settles = (promise) => Promise.race([promise.then(() => 'resolved', (e) => e.message),
+  new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000))]);
 window.result = (async () => {
   const modelBytes = new Uint8Array(await (await fetch('${MODEL}')).arrayBuffer());
   const onPage = await mnw.load({ modelBytes, packageUrl: './' });
@@ -96,6 +99,10 @@ window.result = (async () => {
   const [viaMessage, viaPage] = [await byMessage.infer(frame(7)), await onPage.infer(frame(7))];
   out.fallback = [byMessage.build.sharedMemory, viaMessage.every((v, i) => v === viaPage[i]) ? 'same' : 'differ'];
   byMessage.dispose();
+  // A closed worker engine fails its later calls, channel or message, instead of leaving them waiting.
+  const engine = await startEngine({ worker: true, packageUrl: './' });
+  engine.close();
+  out.afterClose = [await settles(engine.call('probabilities', frame(1).data, 3)), await settles(engine.call('inspect'))];
   inWorker.dispose();
   out.afterDispose = await inWorker.infer(frame(1)).then(() => 'ran', (e) => e.name);
   return out;
@@ -151,5 +158,6 @@ test('the wrapper in a worker answers through the channel exactly as on the page
   assert.deepEqual(r.profiled, [r.layers, r.layers]);
   assert.deepEqual(r.fallback, [false, 'same']);
   assert.equal(r.afterDispose, 'MobileNetError');
+  assert.deepEqual(r.afterClose, ['the engine was closed', 'the engine was closed']);
   assert.deepEqual(b.errors, []);
 });
