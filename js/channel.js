@@ -22,6 +22,10 @@ const SPIN_MS = 0.5;
 
 const [IDLE, REQUEST, DONE, YIELD] = [0, 1, 2, 3];
 const [FLOATS, JSON_TEXT, ERROR, TOO_BIG] = [0, 1, 2, 3];
+// One of each per page or worker, not one per call (classify's results are JSON every frame).
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /** The calls that go through the channel; any other op is a message. */
 export const CHANNEL_OPS = ['classify', 'probabilities', 'embedding'];
 
@@ -74,7 +78,7 @@ export class PageChannel {
         return null;
       default: {
         // TextDecoder does not read shared memory: copy first.
-        const data = JSON.parse(new TextDecoder().decode(out.slice()));
+        const data = JSON.parse(decoder.decode(out.slice()));
         return h[KIND] === ERROR ? { error: data } : { value: data };
       }
     }
@@ -129,7 +133,7 @@ export class WorkerChannel {
       bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       kind = FLOATS;
     } else {
-      bytes = new TextEncoder().encode(JSON.stringify(value));
+      bytes = encoder.encode(JSON.stringify(value));
       kind ??= JSON_TEXT;
     }
     if (bytes.length > room.length) {

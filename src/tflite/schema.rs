@@ -3,6 +3,16 @@
 //! tensor and buffer indices point at existing entries, shapes are non-negative and capped, constant
 //! buffers hold exactly product(shape) · element size bytes.
 
+/// The value a schema code table gives `code`, if it lists it.
+fn by_code<C: PartialEq, T: Clone>(table: &[(C, T)], code: C) -> Option<T> {
+    table.iter().find(|(c, _)| *c == code).map(|(_, t)| t.clone())
+}
+
+/// The code a schema code table gives `value`, if it lists it.
+fn code_of<C: Copy, T: PartialEq>(table: &[(C, T)], value: &T) -> Option<C> {
+    table.iter().find(|(_, t)| t == value).map(|&(c, _)| c)
+}
+
 /// TFLite's `TensorType` (the values we run, plus the raw code of anything else).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TensorType {
@@ -29,13 +39,13 @@ impl TensorType {
     ];
 
     pub fn from_code(code: i8) -> Self {
-        Self::CODES.iter().find(|(c, _)| *c == code).map_or(TensorType::Other(code), |&(_, t)| t)
+        by_code(&Self::CODES, code).unwrap_or(TensorType::Other(code))
     }
 
     pub fn code(self) -> i8 {
         match self {
             TensorType::Other(c) => c,
-            t => Self::CODES.iter().find(|(_, known)| *known == t).map_or(-1, |&(c, _)| c),
+            t => code_of(&Self::CODES, &t).unwrap_or(-1),
         }
     }
 
@@ -100,7 +110,7 @@ impl BuiltinOp {
     ];
 
     pub fn from_code(code: i32) -> Self {
-        Self::CODES.iter().find(|(c, _)| *c == code).map_or(BuiltinOp::Other(code), |(_, op)| op.clone())
+        by_code(&Self::CODES, code).unwrap_or(BuiltinOp::Other(code))
     }
 
     /// The builtin code; None for a custom op.
@@ -108,7 +118,7 @@ impl BuiltinOp {
         match self {
             BuiltinOp::Other(c) => Some(*c),
             BuiltinOp::Custom(_) => None,
-            op => Self::CODES.iter().find(|(_, known)| known == op).map(|(c, _)| *c),
+            op => code_of(&Self::CODES, op),
         }
     }
 
@@ -167,13 +177,13 @@ impl Activation {
         [(0, Activation::None), (1, Activation::Relu), (2, Activation::ReluN1To1), (3, Activation::Relu6)];
 
     pub fn from_code(code: i8) -> Self {
-        Self::CODES.iter().find(|(c, _)| *c == code).map_or(Activation::Other(code), |&(_, a)| a)
+        by_code(&Self::CODES, code).unwrap_or(Activation::Other(code))
     }
 
     pub fn code(self) -> i8 {
         match self {
             Activation::Other(c) => c,
-            a => Self::CODES.iter().find(|(_, known)| *known == a).map_or(-1, |&(c, _)| c),
+            a => code_of(&Self::CODES, &a).unwrap_or(-1),
         }
     }
 
