@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT, SHARED, openPage, session } from '../scripts/lib/browser.mjs';
+import { ROOT, SHARED, openPage, serve, session } from '../scripts/lib/browser.mjs';
+import { browserVersion, launchEngine } from '../scripts/lib/webdriver.mjs';
 
 export { ROOT };
 export const ENGINES = ['ours', 'npm', 'tfjs', 'ort', 'tflite', 'mediapipe'];
@@ -96,8 +97,34 @@ export function prepareSite(floatConfigs, { builds = [] } = {}) {
  */
 export const openSite = (site) => session({ root: site.dir, allowBlobScripts: true, allowEval: true });
 
-/** The bench page, ready (its window.bench set); `check(what)` throws on any page error or outside request. */
-export const openBenchPage = (context, base) => openPage(context, new URL('bench/index.html', base).href, { ready: 'body[data-ready="true"]' });
+/**
+ * The same server over the site, and Firefox or WebKitGTK (`name`) through WebDriver, shaped as openSite()'s
+ * result: {context (a launchEngine() result, plus its browserVersion), url, close}.
+ */
+export async function openWebDriverSite(site, name) {
+  const server = await serve({ root: site.dir, allowBlobScripts: true, allowEval: true });
+  try {
+    const engine = await launchEngine(name);
+    const close = async () => {
+      await engine.close();
+      await server.close();
+    };
+    return { context: { ...engine, browserVersion: browserVersion(name) }, url: server.url, close };
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+}
+
+/**
+ * The bench page, ready (its window.bench set); `check(what)` throws on any page error or outside request.
+ * `context`: playwright's (Chromium), or a launchEngine() result (Firefox, WebKitGTK), which has one page.
+ */
+export function openBenchPage(context, base) {
+  const url = new URL('bench/index.html', base).href;
+  const ready = 'body[data-ready="true"]';
+  return context.open ? context.open(url, { ready }) : openPage(context, url, { ready });
+}
 
 /**
  * A bench page running `engine` on `threads` threads, or null when the engine cannot (ours has no
@@ -119,7 +146,7 @@ export async function openEngine(context, base, engine, threads) {
 /** window.bench[method](...args) in an openBenchPage() page; throws if the page erred or went outside. */
 export async function callBench(bench, what, method, ...args) {
   const result = await bench.page.evaluate(([m, a]) => window.bench[m](...a), [method, args]);
-  bench.check(what);
+  await bench.check(what);
   return result;
 }
 

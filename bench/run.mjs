@@ -6,7 +6,9 @@
 // and round. Two more modes time our kernels alone: --kernels (bench/kernels.mjs) and --quant (bench/quant.mjs).
 //
 //   node bench/run.mjs [--json] [--runs N] [--warmup N] [--warmup-ms MS] [--rounds N] [--engines ours,npm,…]
-//                      (default: 3 rounds of 50 runs, each after ≥ 3000 ms and ≥ 10 warm-up runs)
+//                      [--browser chromium|firefox|webkit]
+//                      (default: 3 rounds of 50 runs, each after ≥ 3000 ms and ≥ 10 warm-up runs; in Firefox
+//                      and WebKitGTK, through WebDriver, our rows only: float α1.0/224 and the official files)
 //   node bench/run.mjs --kernels [--alpha A] [--resolution R] [--families f1,f2] [--pkg dir1,dir2]
 //                      [--wasm plain,relaxed] [--runs N] [--warmup N] [--json]    (30 runs after 5)
 //   node bench/run.mjs --quant [--layers] [--simd-only] [--runs N] [--warmup N] [--json]   (30 after 5)
@@ -15,10 +17,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  ENGINES, ROOT, TOLERANCE, U8_CONFIGS, agreement, ensurePackage, floatConfig, openEngine, openSite, prepareSite,
+  ENGINES, ROOT, TOLERANCE, U8_CONFIGS, agreement, ensurePackage, floatConfig, openEngine, openSite, openWebDriverSite, prepareSite,
   summarize, topK,
 } from './harness.mjs';
 import { kernelBuilds, kernelsJson, kernelsReport, measureKernels } from './kernels.mjs';
+import { ENGINES as BROWSERS } from '../scripts/lib/webdriver.mjs';
 import { measureQuant, quantJson, quantReport } from './quant.mjs';
 
 const FLOAT_CONFIGS = [floatConfig(1.0, 224), floatConfig(0.25, 128)];
@@ -31,8 +34,8 @@ const CLOCK_TICKS = 100; // USER_HZ: /proc's unit of CPU time on Linux
 
 // Each mode's own flags, and its default run counts.
 const MODES = {
-  compare: { flags: ['rounds', 'warmup-ms', 'engines'], runs: '50', warmup: '10' },
-  kernels: { flags: ['alpha', 'resolution', 'families', 'pkg', 'wasm'], runs: '30', warmup: '5' },
+  compare: { flags: ['rounds', 'warmup-ms', 'engines', 'browser'], runs: '50', warmup: '10' },
+  kernels: { flags: ['alpha', 'resolution', 'families', 'pkg', 'wasm', 'browser'], runs: '30', warmup: '5' },
   quant: { flags: ['layers', 'simd-only'], runs: '30', warmup: '5' },
 };
 
@@ -44,6 +47,13 @@ function engineList(names) {
   return ENGINES.filter((e) => names.includes(e));
 }
 
+/** --browser: Chromium (every engine), or Firefox / WebKitGTK, where our rows run alone. */
+function browserName(name, engines) {
+  if (![...BROWSERS, 'chromium'].includes(name)) throw new Error(`--browser takes chromium, ${BROWSERS.join(', ')}, not ${name}`);
+  if (name !== 'chromium' && engines && engines !== 'ours') throw new Error(`--browser ${name} runs ours only`);
+  return name;
+}
+
 function options(args) {
   const { values } = parseArgs({
     args,
@@ -52,13 +62,13 @@ function options(args) {
       kernels: { type: 'boolean', default: false }, quant: { type: 'boolean', default: false },
       alpha: { type: 'string' }, resolution: { type: 'string' }, families: { type: 'string' }, pkg: { type: 'string' },
       wasm: { type: 'string' }, layers: { type: 'boolean' }, 'simd-only': { type: 'boolean' },
-      rounds: { type: 'string' }, 'warmup-ms': { type: 'string' }, engines: { type: 'string' },
+      rounds: { type: 'string' }, 'warmup-ms': { type: 'string' }, engines: { type: 'string' }, browser: { type: 'string' },
     },
   });
   if (values.kernels && values.quant) throw new Error('--kernels and --quant are separate runs: pick one');
   const mode = values.kernels ? 'kernels' : values.quant ? 'quant' : 'compare';
   for (const [other, { flags }] of Object.entries(MODES)) {
-    const stray = other === mode ? undefined : flags.find((f) => values[f] !== undefined);
+    const stray = other === mode ? undefined : flags.find((f) => values[f] !== undefined && !MODES[mode].flags.includes(f));
     if (stray) throw new Error(`--${stray} goes with --${other}`);
   }
   const number = (name, fallback, ok, what) => {
@@ -74,6 +84,7 @@ function options(args) {
     rounds: number('rounds', 3, (n) => Number.isInteger(n) && n >= 1, 'a positive integer'),
     warmupMs: number('warmup-ms', 3000, (n) => Number.isFinite(n) && n >= 0, 'a number of ms ≥ 0'),
     engines: engineList(list('engines', ENGINES.join(','))),
+    browser: browserName(values.browser ?? 'chromium', values.engines),
     // --kernels
     alpha: number('alpha', 1, (n) => n > 0, 'a number > 0'),
     resolution: number('resolution', 224, (n) => Number.isInteger(n) && n >= 32, 'an integer ≥ 32'),
@@ -135,7 +146,7 @@ const sameRow = (a, b) => a.engine === b.engine && a.alpha === b.alpha && a.reso
   a.dtype === b.dtype && a.threads === b.threads;
 
 /** The rows an engine runs: the float configurations everywhere; uint8 files only where TFLite files are read. */
-const configsOf = (engine, u8Configs) => (['ours', 'npm', 'tflite', 'mediapipe'].includes(engine) ? [...FLOAT_CONFIGS, ...u8Configs] : FLOAT_CONFIGS);
+const configsOf = (engine, floats, u8Configs) => (['ours', 'npm', 'tflite', 'mediapipe'].includes(engine) ? [...floats, ...u8Configs] : floats);
 
 /**
  * Checks `output` before anything is timed; returns the row's max difference from TFLite's reference
@@ -188,7 +199,8 @@ async function timeRow(page, opts) {
 
 /** Every row of every round (measured or n/a), our per-layer profiles, the roof, and what each engine reported. */
 async function measure(context, base, opts, u8Configs, onRow) {
-  const report = { rounds: [], profiles: [], details: Object.fromEntries(ENGINES.map((e) => [e, new Set()])), roof: null, chromium: null };
+  const report = { rounds: [], profiles: [], details: Object.fromEntries(ENGINES.map((e) => [e, new Set()])), roof: null,
+    browser: context.browserVersion ?? null };
   const references = new Map();
   // Rounds interleave: every row once, then every row again, so drift on a shared machine hits all engines.
   for (let round = 1; round <= opts.rounds; round++) {
@@ -196,7 +208,7 @@ async function measure(context, base, opts, u8Configs, onRow) {
     report.rounds.push(rows);
     for (const threads of THREADS) {
       for (const engine of opts.engines) {
-        const configs = configsOf(engine, u8Configs);
+        const configs = configsOf(engine, opts.browser === 'chromium' ? FLOAT_CONFIGS : FLOAT_CONFIGS.slice(0, 1), u8Configs);
         process.stderr.write(`[bench] round ${round}: ${engine}, ${threads} thread(s)\n`);
         const page = await openEngine(context, base, engine, threads);
         if (!page) {
@@ -204,7 +216,7 @@ async function measure(context, base, opts, u8Configs, onRow) {
           continue;
         }
         report.details[engine].add(page.detail);
-        report.chromium ??= page.chromium;
+        report.browser ??= `headless Chromium ${page.chromium}`;
         for (const cfg of configs) {
           if (!(await page.call('load', cfg))) {
             rows.push({ ...rowKey(engine, cfg, threads), na: true });
@@ -317,7 +329,7 @@ function markdown(report, env, opts) {
     `- date: ${env.date}`,
     `- machine: ${env.cpu}, nproc ${env.nproc}`,
     `- load average (1 / 5 / 15 min): ${load(env.load)} at start, ${load(loadavg())} at the end`,
-    `- browser: headless Chromium ${report.chromium}`,
+    `- browser: ${report.browser}`,
     ...ENGINES.map((e) => `- ${e}: ${[...report.details[e]].join('; ') || 'did not run'}`),
     `- each row: a warm-up of at least ${opts.warmupMs / 1000} s and ${opts.warmup} runs, then ${opts.runs} timed runs of input ` +
       `upload → inference → output readback; ${opts.rounds} interleaved rounds, each row's median is the median of its ` +
@@ -372,12 +384,13 @@ async function quant(context, base, opts, site) {
 
 async function main() {
   const opts = options(process.argv.slice(2));
+  if (opts.browser !== 'chromium') opts.engines = ['ours'];
   const env = machine();
   ensurePackage();
   const builds = opts.mode === 'kernels' ? kernelBuilds(opts) : [];
   const site = prepareSite(opts.mode === 'compare' ? FLOAT_CONFIGS : [], { builds: builds.map((b) => b.dir) });
   try {
-    const browser = await openSite(site);
+    const browser = opts.browser === 'chromium' ? await openSite(site) : await openWebDriverSite(site, opts.browser);
     try {
       const run = { compare, kernels, quant }[opts.mode];
       await run(browser.context, browser.url, opts, site, env, builds);

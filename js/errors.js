@@ -24,7 +24,7 @@ for (const [name, cls] of Object.entries(CLASSES)) {
 // The wasm throws Errors whose message is "kind: message" and whose own `kind` property is the kind.
 export const kindOf = (error) => (typeof error?.kind === 'string' ? error.kind : null);
 // Kinds that are about what the caller passed in to a run.
-const INPUT_KINDS = new Set(['shape', 'config', 'non_finite']);
+const INPUT_KINDS = new Set(['shape', 'config', 'non_finite', 'teach']);
 
 /** Turns whatever the engine threw into one of ours; `during` is 'load' or 'run'. */
 export function fromEngine(error, during) {

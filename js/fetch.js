@@ -1,6 +1,7 @@
 // Fetches model files with byte progress: each body is streamed, so onProgress sees bytes as they
 // arrive rather than one jump at the end.
 import { ModelLoadError } from './errors.js';
+import { isFileUrl, readLocal } from './local.js';
 
 /** Fetches every URL in parallel; onProgress({loaded, total}) — total is null when a size is unknown. */
 export async function fetchFiles(urls, onProgress, signal) {
@@ -25,12 +26,19 @@ export async function fetchText(url, signal) {
 async function open(url, signal) {
   let response;
   try {
-    response = await fetch(url, { signal });
+    // Node's fetch does not read file: URLs; a local file is one chunk with its size known.
+    response = isFileUrl(url) ? await localResponse(url, signal) : await fetch(url, { signal });
   } catch (e) {
     throw new ModelLoadError(`cannot fetch ${url}: ${e.message}`, { cause: e });
   }
   if (!response.ok) throw new ModelLoadError(`cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`.trim());
   return response;
+}
+
+async function localResponse(url, signal) {
+  signal?.throwIfAborted();
+  const bytes = await readLocal(url);
+  return new Response(bytes, { headers: { 'content-length': String(bytes.length) } });
 }
 
 async function read(response, url, progress) {

@@ -4,7 +4,7 @@
 // Alpha: raw pixels ({data, width, height}, ImageData) are read as RGB and their alpha is ignored, as
 // TF.js's fromPixels does with ImageData; drawn sources (images, canvases, video, bitmaps, frames) are
 // composited over opaque black, since a canvas keeps no colour under a transparent pixel.
-import { InputError } from './errors.js';
+import { InputError, kindOf } from './errors.js';
 
 /** Converts inputs for one model size; keeps its canvases between calls. */
 export class PixelReader {
@@ -12,10 +12,13 @@ export class PixelReader {
   #height;
   #ctx = null; // the model-sized canvas, made on first need
   #staging = null; // a canvas for raw pixels of another size
+  #resize; // (bytes, channels, width, height, toWidth, toHeight) → RGB bytes, for where there is no canvas
 
-  constructor([height, width]) {
+  /** `resize`: the engine's resize of raw pixels, used where no canvas exists (Node); may be undefined. */
+  constructor([height, width], resize) {
     this.#height = height;
     this.#width = width;
+    this.#resize = resize;
   }
 
   /** @returns {{pixels: Uint8Array, channels: 3 | 4}} */
@@ -44,6 +47,14 @@ export class PixelReader {
     }
     const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     if (width === this.#width && height === this.#height) return { pixels: view, channels };
+    if (!hasCanvas() && this.#resize) {
+      // No canvas (Node): the engine resizes, as Pillow's bilinear filter does.
+      try {
+        return { pixels: this.#resize(view, channels, width, height, this.#width, this.#height), channels: 3 };
+      } catch (e) {
+        throw new InputError(`cannot resize ${width}×${height} pixels: ${e.message}`, { cause: e, kind: kindOf(e) });
+      }
+    }
     // Another size: go through an ImageData so the canvas does the resizing.
     const rgba = channels === 4 ? opaque(view) : rgbToRgba(view);
     const staging = this.#stagingCanvas(width, height);
@@ -79,6 +90,8 @@ export class PixelReader {
     return this.#staging;
   }
 }
+
+const hasCanvas = () => typeof OffscreenCanvas === 'function' || typeof document === 'object';
 
 function canvas(width, height) {
   if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(width, height);

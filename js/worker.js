@@ -8,11 +8,11 @@ import { Session } from './session.js';
 let session;
 let channel = null;
 
-async function start(glueUrl, threads, wasm) {
+async function start(glueUrl, threads, wasm, teachUrl) {
   const glue = await import(glueUrl);
   await glue.default(wasm === undefined ? undefined : { module_or_path: wasm });
   if (threads > 1) await glue.initThreadPool(threads - 1); // this thread computes a share too
-  session = new Session(glue);
+  session = new Session(glue, { teachUrl });
 }
 
 const ops = {
@@ -25,9 +25,13 @@ const ops = {
 const runChannel = (op, pixels, channels, topk) =>
   op === 'classify' ? session.classify(pixels, channels, topk) : session[op](pixels, channels);
 
+// Calls whose last argument was a progress callback on the page: here it posts {id, progress} messages.
+const PROGRESS_OPS = new Set(['teachTrain']);
+
 self.onmessage = async ({ data: { id, op, args } }) => {
   let reply;
   try {
+    if (PROGRESS_OPS.has(op)) args = [...args, (progress) => self.postMessage({ id, progress })];
     reply = { id, value: await (ops[op] ?? ((...a) => session[op](...a)))(...args) };
   } catch (e) {
     reply = { id, error: toData(e) };

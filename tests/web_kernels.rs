@@ -39,6 +39,52 @@ fn pointwise_matches_scalar() {
     sweep_pointwise(&tester(), 11);
 }
 
+/// The pointwise kernel runs 4-row tiles, or 6-row ones where relaxed multiply-adds fuse (a run-time
+/// probe). The sweep above checks the probe's pick against the scalar twin; here both heights must give
+/// the same bits (each row sums in the same order) on shapes whose pixel counts hit every tail split,
+/// and neither may write past its outputs.
+#[wasm_bindgen_test]
+fn pointwise_tile_heights_agree() {
+    use mobilenet_wasm::kernels::float::{pack, simd128, Clamp};
+    use mobilenet_wasm::tensor::Tensor;
+    let mut rng = Rng::new(15);
+    for case in 0..120 {
+        let pixels = if case < 20 { case + 1 } else { rng.range(1, 200) };
+        let (cin, cout) = (rng.range(1, 70), rng.range(1, 40));
+        let filter = Tensor::from_vec([1, 1, cin, cout], rng.fill_uniform(cin * cout, -2.0, 2.0)).unwrap();
+        let p = pack::pointwise(&filter, &rng.fill_uniform(cout, -1.0, 1.0)).unwrap();
+        let input = rng.fill_uniform(pixels * cin, -2.0, 2.0);
+        let clamp = if case % 2 == 0 { Clamp::RELU6 } else { Clamp::NONE };
+        let (mut short, mut tall) = (vec![f32::NAN; pixels * cout + 9], vec![f32::NAN; pixels * cout + 9]);
+        simd128::pointwise_tiled::<4>(pixels, &p, &input, &mut short, clamp);
+        simd128::pointwise_tiled::<6>(pixels, &p, &input, &mut tall, clamp);
+        let what = format!("{pixels}px {cin}->{cout}");
+        assert!(short[pixels * cout..].iter().all(|v| v.is_nan()), "{what}: 4-row tiles wrote past the output");
+        assert!(tall[pixels * cout..].iter().all(|v| v.is_nan()), "{what}: 6-row tiles wrote past the output");
+        let same = short.iter().zip(&tall).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "{what}: 4-row and 6-row tiles differ");
+    }
+}
+
+/// The probe's answer against what `relaxed_madd` does to random operands: a correctly rounded fma
+/// (`f32::mul_add`, libm's fmaf) when it says fused, a multiply then an add when not.
+#[cfg(target_feature = "relaxed-simd")]
+#[wasm_bindgen_test]
+fn fma_probe_tells_the_truth() {
+    use core::arch::wasm32::*;
+    let fused = mobilenet_wasm::kernels::float::simd128::fma::fused();
+    let mut rng = Rng::new(16);
+    let mut differ = 0;
+    for _ in 0..2000 {
+        let [a, b, c] = [0; 3].map(|_| rng.fill_uniform(1, -4.0, 4.0)[0]);
+        let got = f32x4_extract_lane::<0>(f32x4_relaxed_madd(f32x4_splat(a), f32x4_splat(b), f32x4_splat(c)));
+        let want = if fused { a.mul_add(b, c) } else { a * b + c };
+        assert_eq!(got.to_bits(), want.to_bits(), "relaxed_madd({a}, {b}, {c}) with fused = {fused}");
+        differ += usize::from(a.mul_add(b, c) != a * b + c);
+    }
+    assert!(differ > 100, "only {differ} of 2000 operands tell fused from unfused");
+}
+
 #[wasm_bindgen_test]
 fn depthwise_matches_scalar() {
     sweep_depthwise(&tester(), 12);

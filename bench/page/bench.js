@@ -65,9 +65,10 @@ window.bench = {
     const started = await (await ENGINES[name]()).start(threads);
     if (!started) return null;
     engine = started;
-    // The user agent string says 156.0.0.0; the full version is a high-entropy value.
-    const { fullVersionList } = await navigator.userAgentData.getHighEntropyValues(['fullVersionList']);
-    const chromium = fullVersionList.find((b) => /Chrom/.test(b.brand))?.version;
+    // Chromium's user agent string says 156.0.0.0; the full version is a high-entropy value. Other
+    // engines have no userAgentData: the driver names their version.
+    const versions = await navigator.userAgentData?.getHighEntropyValues(['fullVersionList']);
+    const chromium = versions?.fullVersionList.find((b) => /Chrom/.test(b.brand))?.version;
     return { detail: engine.detail, crossOriginIsolated: self.crossOriginIsolated, chromium };
   },
 

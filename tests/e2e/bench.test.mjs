@@ -7,9 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ENGINES, ROOT, U8_CONFIGS, agreement, floatConfig, openEngine, openSite, prepareSite } from '../../bench/harness.mjs';
+import { ENGINES, ROOT, U8_CONFIGS, agreement, floatConfig, openEngine, openSite, openWebDriverSite, prepareSite } from '../../bench/harness.mjs';
 import { kernelBuilds, measureKernels } from '../../bench/kernels.mjs';
 import { measureQuant } from '../../bench/quant.mjs';
+import { ENGINES as BROWSERS } from '../../scripts/lib/webdriver.mjs';
 
 const cfg = floatConfig(0.25, 128);
 const builds = kernelBuilds({ pkg: [join(ROOT, 'www/pkg')], wasm: ['plain', 'relaxed'] });
@@ -25,8 +26,9 @@ after(async () => {
   site?.remove();
 });
 
+const outputs = {}; // each engine's α0.25/128 float output in Chromium
+
 test('every engine agrees with ours on the α0.25/128 top-5 and can be timed', async () => {
-  const outputs = {};
   for (const engine of ENGINES) {
     const page = await openEngine(browser.context, browser.url, engine, 1);
     assert.equal(await page.call('load', cfg), true);
@@ -82,3 +84,28 @@ test('--quant: the SIMD integer kernels equal TFLite on both official models', a
     assert.ok(r.kernels[0].median > 0);
   }
 });
+
+// `npm run bench -- --browser firefox|webkit`: the bench page through WebDriver, our rows, outputs checked.
+for (const name of BROWSERS) {
+  test(`--browser ${name}: ours runs the float and the uint8 rows there, exact on uint8`, async () => {
+    const browser = await openWebDriverSite(site, name);
+    try {
+      const page = await openEngine(browser.context, browser.url, 'ours', 1);
+      assert.equal(await page.call('load', cfg), true);
+      const a = agreement(outputs.ours, (await page.call('output')).output);
+      assert.ok(a.ok, `float: top-5 ${a.gotTop} vs Chromium's ${a.wantTop}, max |prob diff| ${a.maxDiff}`);
+      assert.equal(await page.call('load', U8_CONFIGS.find((c) => c.alpha === 0.25)), true);
+      const { output, reference } = await page.call('output');
+      assert.deepEqual(output, reference);
+      const ms = await page.call('time', 1, 2, 0);
+      assert.ok(ms.length === 2 && ms.every((t) => t > 0), String(ms));
+      await page.close();
+      // Threads where the engine has SharedArrayBuffer (Firefox), none in WebKitGTK.
+      const threaded = await openEngine(browser.context, browser.url, 'ours', 2);
+      assert.equal(threaded !== null, name === 'firefox');
+      await threaded?.close();
+    } finally {
+      await browser.close();
+    }
+  });
+}

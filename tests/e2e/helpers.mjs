@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: what only they need (the photo, a fake camera made from it, the page's
 // top-5). The server, Chromium and page watching come from the browser toolkit, scripts/lib/browser.mjs.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SHARED } from '../../scripts/lib/browser.mjs';
@@ -28,4 +28,25 @@ export function topFive(page) {
     name: li.querySelector('.name').textContent,
     probability: Math.round(parseFloat(li.querySelector('.prob').textContent) * 10) / 1000,
   })));
+}
+
+/**
+ * cat.bmp as a File made in the page, handed over as a drop on the stage or a paste: for playwright's page
+ * and the WebDriver one alike. Firefox gives a constructed ClipboardEvent an empty DataTransfer of its own,
+ * so the paste's files are put on the event itself, where the page's handler reads them.
+ */
+export async function handOver(page, how) {
+  await page.evaluate(([bytes, how]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'cat.bmp', { type: 'image/bmp' }));
+    if (how === 'drop') {
+      const target = document.getElementById('stage');
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    } else {
+      const paste = new ClipboardEvent('paste', { bubbles: true, cancelable: true });
+      Object.defineProperty(paste, 'clipboardData', { value: data });
+      document.dispatchEvent(paste);
+    }
+  }, [[...readFileSync(CAT_BMP)], how]);
 }

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, CAT_BMP, CAT_CLASSES, SHARED, session, topFive } from './helpers.mjs';
+import { ARTIFACTS, CAT_BMP, CAT_CLASSES, SHARED, handOver, session, topFive } from './helpers.mjs';
 
 let base, b;
 
@@ -42,22 +42,6 @@ test('upload still classifies', async () => {
   assert.match(await page.textContent('#camera-message'), /blocked/, 'the camera message stays up');
   await page.screenshot({ path: join(ARTIFACTS, 'camera-denied-upload.png') });
 });
-
-// A File made in the page from the photo's bytes, handed over as a drop or a paste.
-async function handOver(page, how) {
-  const bytes = [...readFileSync(CAT_BMP)];
-  await page.evaluate(([bytes, how]) => {
-    const data = new DataTransfer();
-    data.items.add(new File([new Uint8Array(bytes)], 'cat.bmp', { type: 'image/bmp' }));
-    const target = document.getElementById('stage');
-    if (how === 'drop') {
-      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
-      target.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
-    } else {
-      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    }
-  }, [bytes, how]);
-}
 
 for (const how of ['drop', 'paste']) {
   test(`${how} classifies`, async () => {

@@ -71,7 +71,7 @@ test('bad inputs are InputErrors, the model stays usable, embeddings and per-lay
     [undefined, /expected an image/],
     [{ data: new Uint8Array(10), width: 128, height: 128 }, /not 128×128 RGB/],
     [{ data: [1, 2, 3], width: 1, height: 1 }, /must be a Uint8Array/],
-    [{ data: new Uint8Array(12), width: 2, height: 2 }, /needs a canvas/],
+    [{ data: new Uint8Array(12), width: 0, height: 2 }, /must be positive integers/],
     [new Map(), /unsupported input Map/],
   ];
   for (const [input, message] of wrong) {

@@ -5,7 +5,7 @@
 // (bit-identical to Model.seeded), uint8 rows the official files. Set beside "ours" (the .wasm called on
 // the page's thread), it shows the worker path's cost.
 
-import { peakModule } from '../roof.js';
+import { relaxedVerdict } from '/js/peak.js';
 
 let mnw;
 let options;
@@ -21,8 +21,8 @@ async function load(cfg, assets, threads) {
   const model = await mnw.load({ modelBytes: assets.tflite, ...options });
   const { build } = model;
   if (build.threads !== threads || !build.worker || !build.sharedMemory) throw new Error(`npm: asked for ${threads} thread(s) in a worker, runs ${JSON.stringify(build)}`);
-  // The wrapper must pick the .wasm ours runs (relaxed SIMD where the browser validates it).
-  if (build.relaxedSimd !== WebAssembly.validate(peakModule({ fused: true }))) throw new Error(`npm: relaxed SIMD ${build.relaxedSimd}, not the build ours runs`);
+  // The wrapper must pick the .wasm ours runs (relaxed SIMD where it validates and pays).
+  if (build.relaxedSimd !== relaxedVerdict().pays) throw new Error(`npm: relaxed SIMD ${build.relaxedSimd}, not the build ours runs`);
   const r = cfg.resolution;
   return {
     // infer() gives probabilities; uint8 models' are their output bytes / 256.

@@ -22,13 +22,14 @@
 
 mod conv;
 mod depthwise;
+pub mod fma;
 mod pointwise;
 mod pool;
 mod tile;
 
 pub use conv::conv;
 pub use depthwise::depthwise;
-pub use pointwise::pointwise;
+pub use pointwise::{pointwise, pointwise_tiled};
 pub use pool::global_avg_pool;
 
 use super::pack::{Blocked, BLOCK};
