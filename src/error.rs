@@ -26,6 +26,8 @@ pub enum Error {
     },
     /// An image file could not be read or decoded (native builds only).
     Image(String),
+    /// Examples or options that a head cannot be trained from (one class, an empty class, a wrong length).
+    Teach(String),
 }
 
 impl Error {
@@ -47,11 +49,16 @@ impl Error {
             Error::Malformed(_) => "malformed_model",
             Error::Unsupported { .. } => "unsupported_model",
             Error::Image(_) => "image",
+            Error::Teach(_) => "teach",
         }
     }
 
     pub fn image(msg: impl Into<String>) -> Self {
         Error::Image(msg.into())
+    }
+
+    pub fn teach(msg: impl Into<String>) -> Self {
+        Error::Teach(msg.into())
     }
 
     pub fn malformed(msg: impl Into<String>) -> Self {
@@ -83,6 +90,7 @@ impl fmt::Display for Error {
                 write!(f, "unsupported model: {subject}: {detail}")
             }
             Error::Image(m) => write!(f, "image: {m}"),
+            Error::Teach(m) => write!(f, "cannot teach: {m}"),
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod predictions;
 pub mod preprocess;
 pub mod quant;
 pub mod rng;
+pub mod teach;
 pub mod tensor;
 pub mod tflite;
 pub mod web;

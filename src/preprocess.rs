@@ -165,6 +165,7 @@ pub fn rgba_to_rgb(rgba: &[u8]) -> Result<Vec<u8>, Error> {
 ///
 /// Channels are filtered independently: for RGBA, Pillow would premultiply alpha first, so drop alpha
 /// ([`rgba_to_rgb`]) to match `convert("RGB").resize(...)`.
+#[cfg_attr(feature = "small", optimize(size))]
 pub fn resize_bilinear(
     src: &[u8],
     src_w: usize,
@@ -212,6 +213,7 @@ fn vertical_first(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> boo
 
 /// Horizontal pass over only the rows the vertical pass reads (Pillow crops them), then the vertical pass.
 /// A pass whose axis keeps its size is skipped, as in Pillow.
+#[cfg_attr(feature = "small", optimize(size))]
 fn horizontal_then_vertical(src: Pixels, dst_w: usize, dst_h: usize) -> Vec<u8> {
     let vertical = (dst_h != src.height).then(|| Taps::new(src.height, dst_h));
     let (mid, first_row) = if dst_w == src.width {
@@ -228,6 +230,7 @@ fn horizontal_then_vertical(src: Pixels, dst_w: usize, dst_h: usize) -> Vec<u8> 
 }
 
 /// Vertical pass over the full width, then the horizontal pass (skipped if the width keeps its size).
+#[cfg_attr(feature = "small", optimize(size))]
 fn vertical_then_horizontal(src: Pixels, dst_w: usize, dst_h: usize) -> Vec<u8> {
     let mid = vertical_pass(src.data, src.width * src.channels, 0, &Taps::new(src.height, dst_h));
     if dst_w == src.width {
@@ -285,6 +288,7 @@ struct Taps {
 }
 
 impl Taps {
+    #[cfg_attr(feature = "small", optimize(size))]
     fn new(in_size: usize, out_size: usize) -> Taps {
         // Pillow scales from a float box (0, 0, w, h); sides ≤ MAX_SIDE make that exact in f64.
         let scale = in_size as f64 / out_size as f64;
@@ -333,6 +337,7 @@ impl Taps {
 }
 
 /// Filters each of the source `rows` along x: returns `rows.len()` rows of the taps' output width.
+#[cfg_attr(feature = "small", optimize(size))]
 fn horizontal_pass(src: Pixels, rows: Range<usize>, taps: &Taps) -> Vec<u8> {
     let channels = src.channels;
     let (in_row, out_row) = (src.width * channels, taps.start.len() * channels);
@@ -352,6 +357,7 @@ fn horizontal_pass(src: Pixels, rows: Range<usize>, taps: &Taps) -> Vec<u8> {
 }
 
 /// Filters along y: `src` holds rows of `row_len` bytes, the first being source row `first_row`.
+#[cfg_attr(feature = "small", optimize(size))]
 fn vertical_pass(src: &[u8], row_len: usize, first_row: usize, taps: &Taps) -> Vec<u8> {
     let mut out = vec![0u8; taps.start.len() * row_len];
     let mut acc = vec![0i32; row_len];

@@ -156,6 +156,9 @@ pub struct QuantWeights {
     pub logits: QuantParams,
     /// The pool's output (`AvgPool_1a`, the embedding).
     pub embedding: QuantParams,
+    /// Every layer's output quantization, aligned with `layers` (the int8 shift included), so an end point's
+    /// bytes can be read as real values.
+    pub activations: Vec<QuantParams>,
     /// TFLite's fixed-point softmax after the logits, if the network ends in one.
     pub softmax: Option<SoftmaxU8>,
     /// The output tensor's quantization: the softmax's (1/256), or the logits'.

@@ -361,3 +361,68 @@ fn each_image_is_reported_on_its_own() {
     assert_eq!(v[1]["image"], missing);
     assert!(v[1]["error"].as_str().unwrap().contains(missing));
 }
+
+/// A scratch path for a written file, unique per test.
+fn scratch(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("mobilenet-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name).display().to_string()
+}
+
+#[test]
+fn train_writes_a_model_that_classifies_with_its_own_labels() {
+    let out = scratch("taught.tflite");
+    let model = shared("models/mobilenet_v1_0.25_128_quant.tflite");
+    let class = |label: &str, photo: &str| format!("--class={label}={}", shared(&format!("images/{photo}")));
+    let (code, text, err) = mobilenet(&[
+        "train",
+        "--model",
+        &model,
+        &class("cat", "cat.bmp"),
+        "--class",
+        &format!("dragonfly={}", shared("images/dragonfly.bmp")),
+        &class("parrot", "parrot.jpg"),
+        "--out",
+        &out,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((v["training_accuracy"].as_f64(), v["exported_accuracy"].as_f64()), (Some(1.0), Some(1.0)));
+    assert_eq!(v["classes"], serde_json::json!([["cat", 1], ["dragonfly", 1], ["parrot", 1]]));
+    let (code, text, err) = mobilenet(&["classify", "--model", &out, "--top", "1", &shared("images/parrot.jpg")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("  2  parrot"), "{text}");
+    // The same seed gives the same file, byte for byte.
+    let again = scratch("again.tflite");
+    let args = ["train", "--model", &model, &class("cat", "cat.bmp"), &class("parrot", "parrot.jpg")];
+    assert_eq!(mobilenet(&[&args[..], &["--out", &out]].concat()).0, 0);
+    assert_eq!(mobilenet(&[&args[..], &["--out", &again]].concat()).0, 0);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&again).unwrap());
+}
+
+#[test]
+fn train_refuses_what_it_cannot_learn_from() {
+    let out = scratch("refused.tflite");
+    let model = shared("models/mobilenet_v1_0.25_128_quant.tflite");
+    let cat = format!("--class=cat={}", shared("images/cat.bmp"));
+    let empty_dir = scratch("no-images");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    let not_an_image = shared("models/imagenet_labels.txt");
+    let cases: [(Vec<String>, &str); 6] = [
+        (vec![cat.clone()], "at least two --class"),
+        (vec![cat.clone(), format!("--class=empty={empty_dir}")], "has no images"),
+        (vec![cat.clone(), format!("--class=text={not_an_image}")], "imagenet_labels.txt"),
+        (vec![cat.clone(), "--class=nolabel".into()], "LABEL=PATH"),
+        (vec![cat.clone(), format!("--class=cat={}", shared("images/owl.jpg"))], "twice"),
+        (vec![cat.clone(), format!("--class=owl={}", shared("images/owl.jpg")), "--epochs=0".into()], "iteration"),
+    ];
+    for (classes, expected) in cases {
+        let mut args = vec!["train".to_string(), "--model".into(), model.clone(), "--out".into(), out.clone()];
+        args.extend(classes);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = mobilenet(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(expected) && err.lines().count() == 1, "{args:?}: {err}");
+    }
+}

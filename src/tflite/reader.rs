@@ -622,7 +622,7 @@ fn read_operator(index: usize, t: &Table<'_, '_>, codes: &[BuiltinOp], n_tensors
 }
 
 /// The BuiltinOptions union type code each op we read must carry (schema.fbs's union order).
-fn options_type(op: &BuiltinOp) -> Option<u8> {
+pub(crate) fn options_type(op: &BuiltinOp) -> Option<u8> {
     match op {
         BuiltinOp::Conv2d => Some(1),
         BuiltinOp::DepthwiseConv2d => Some(2),

@@ -8,7 +8,10 @@
 //! RESHAPE to [1, C], one FULLY_CONNECTED per head layer, and SOFTMAX when the network ends in one. This is
 //! the shape the importer recognizes, so a written model reads back as the same configuration.
 
+mod backbone;
 mod flatbuffer;
+
+pub use backbone::{Affine, Backbone, DenseWeights, LABELS_FILE};
 
 use super::schema::{self, BuiltinOp, Padding, TensorType};
 use crate::arch::{Activation, Config, LayerSpec, OpKind};
@@ -117,6 +120,7 @@ impl Graph {
         self.tensor(name, shape, dtype, buffer)
     }
 
+    /// Appends an operator; `options_type` 0 writes no options table.
     fn op(&mut self, code: i32, inputs: &[i32], output: i32, options_type: u8, options: Table) {
         let opcode = self.opcodes.iter().position(|&c| c == code).unwrap_or_else(|| {
             self.opcodes.push(code);
@@ -125,9 +129,20 @@ impl Graph {
         let t = Table::new()
             .with(0, Value::U32(opcode as u32))
             .with(1, Value::Ints(inputs.to_vec()))
-            .with(2, Value::Ints(vec![output]))
-            .union(3, options_type, options);
+            .with(2, Value::Ints(vec![output]));
+        let t = if options_type == 0 { t } else { t.union(3, options_type, options) };
         self.operators.push(t);
+    }
+
+    /// Gives tensor `t` affine quantization: one scale and zero point, or one per slice along `dimension`.
+    fn quantize(&mut self, t: i32, scales: &[f32], zero_points: &[i64], dimension: usize) {
+        let q = Table::new()
+            .with(2, Value::Floats(scales.to_vec()))
+            .with(3, Value::Longs(zero_points.to_vec()))
+            .with(6, Value::I32(i32::try_from(dimension).unwrap_or(0)));
+        if let Some(tensor) = usize::try_from(t).ok().and_then(|t| self.tensors.get_mut(t)) {
+            *tensor = std::mem::take(tensor).with(4, Value::Table(q));
+        }
     }
 
     /// One layer of the manifest, reading `x`; returns its output tensor.
@@ -185,6 +200,7 @@ impl Graph {
         Ok(flat)
     }
 
+    #[cfg_attr(feature = "small", optimize(size))]
     fn finish(self, input: i32, output: i32, metadata: Option<u32>) -> Result<Vec<u8>, Error> {
         let opcodes = self.opcodes.iter().map(|&code| operator_code(code)).collect();
         let buffers = self.buffers.into_iter().map(buffer_table).collect();
@@ -285,16 +301,35 @@ const NORMALIZATION_OPTIONS: u8 = 1;
 /// A ModelMetadata flatbuffer ("M001"): the input is an RGB image normalized as `n` says, the output the
 /// class probabilities (or logits).
 fn model_metadata(n: Normalization, softmax: bool) -> Result<Vec<u8>, Error> {
-    let (mean, std) = lists(n);
+    metadata(lists(n), if softmax { "probability" } else { "logits" }, None)
+}
+
+/// Metadata for a taught model: the source's input normalization (MobileNet's x/127.5 − 1 when it stated
+/// none) and `labels` as the probabilities' TENSOR_AXIS_LABELS file.
+#[cfg_attr(feature = "small", optimize(size))]
+fn labelled_metadata(normalization: Option<&(Vec<f32>, Vec<f32>)>, labels: &str) -> Result<Vec<u8>, Error> {
+    let lists = normalization.cloned().unwrap_or_else(|| self::lists(Normalization::MINUS_ONE_ONE));
+    metadata(lists, "probability", Some(labels))
+}
+
+// AssociatedFileType TENSOR_AXIS_LABELS: one label per line.
+const TENSOR_AXIS_LABELS: i8 = 2;
+
+#[cfg_attr(feature = "small", optimize(size))]
+fn metadata((mean, std): (Vec<f32>, Vec<f32>), output: &str, labels: Option<&str>) -> Result<Vec<u8>, Error> {
     let normalization = Table::new().with(0, Value::Floats(mean)).with(1, Value::Floats(std));
     let image = Table::new().with(0, Value::I8(RGB));
     let input = Table::new()
         .with(0, Value::Str("image".into()))
         .with(3, Value::Table(Table::new().union(0, IMAGE_PROPERTIES, image)))
         .with(4, Value::Tables(vec![Table::new().union(0, NORMALIZATION_OPTIONS, normalization)]));
-    let output = Table::new()
-        .with(0, Value::Str(if softmax { "probability" } else { "logits" }.into()))
+    let mut output = Table::new()
+        .with(0, Value::Str(output.into()))
         .with(3, Value::Table(Table::new().union(0, FEATURE_PROPERTIES, Table::new())));
+    if let Some(name) = labels {
+        let file = Table::new().with(0, Value::Str(name.into())).with(2, Value::I8(TENSOR_AXIS_LABELS));
+        output = output.with(6, Value::Tables(vec![file]));
+    }
     let subgraph = Table::new().with(2, Value::Tables(vec![input])).with(3, Value::Tables(vec![output]));
     let root = Table::new()
         .with(0, Value::Str("MobileNet v1".into()))

@@ -156,3 +156,80 @@ fn local_entry(tail: &[u8], pos: usize) -> Option<(Entry<'_>, usize)> {
     let data_start = pos + LOCAL_LEN + name_len + usize::from(u16_at(tail, pos + 28)?);
     Some((entry, data_start.checked_add(compressed_len)?))
 }
+
+/// A ZIP archive of one stored (uncompressed) file, to be appended at byte `at` of a model: its offsets
+/// count from the start of the whole file, as in the official MobileNet files.
+#[cfg_attr(feature = "small", optimize(size))]
+pub fn stored(name: &str, data: &[u8], at: usize) -> Result<Vec<u8>, crate::Error> {
+    let too_big = || crate::Error::shape("a labels file over 4 GiB cannot be stored in a ZIP without ZIP64");
+    let u32_of = |n: usize| u32::try_from(n).map_err(|_| too_big());
+    let name_len = u16::try_from(name.len()).map_err(|_| crate::Error::shape("a file name over 64 KiB"))?;
+    let (crc, size, local_at) = (crc32(data), u32_of(data.len())?, u32_of(at)?);
+    // Version needed 1.0, no flags, method 0 (stored), time 00:00 and date 1980-01-01.
+    let common = |b: &mut Vec<u8>| {
+        for v in [10u16, 0, 0, 0, 0x21] {
+            b.extend(v.to_le_bytes());
+        }
+        for v in [crc, size, size] {
+            b.extend(v.to_le_bytes());
+        }
+        b.extend(name_len.to_le_bytes());
+    };
+    let mut zip = LOCAL_HEADER.to_vec();
+    common(&mut zip);
+    zip.extend(0u16.to_le_bytes()); // no extra field
+    zip.extend(name.as_bytes());
+    zip.extend(data);
+    let dir_at = zip.len();
+    zip.extend(CENTRAL_HEADER);
+    zip.extend(20u16.to_le_bytes()); // made by version 2.0
+    common(&mut zip);
+    // Extra field, comment, disk number, internal and external attributes, then the local header's offset.
+    zip.extend([0u8; 2 + 2 + 2 + 2 + 4]);
+    zip.extend(local_at.to_le_bytes());
+    zip.extend(name.as_bytes());
+    let dir_len = u32_of(zip.len() - dir_at)?;
+    let dir_offset = u32_of(at.checked_add(dir_at).ok_or_else(too_big)?)?;
+    zip.extend(END_OF_CENTRAL_DIRECTORY);
+    for v in [0u16, 0, 1, 1] {
+        zip.extend(v.to_le_bytes());
+    }
+    zip.extend(dir_len.to_le_bytes());
+    zip.extend(dir_offset.to_le_bytes());
+    zip.extend(0u16.to_le_bytes()); // no comment
+    Ok(zip)
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as ZIP uses), bit by bit: labels files are small.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod writing {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        // The CRC-32 catalogue's check value for "123456789".
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn a_stored_archive_reads_back_wherever_it_is_appended() -> Result<(), crate::Error> {
+        for prefix in [0usize, 13, 4096] {
+            let mut file = vec![7u8; prefix];
+            file.extend(stored("labels.txt", b"cat\ndog\n", prefix)?);
+            assert_eq!(labels(&file, prefix, Some("labels.txt")), Some(vec!["cat".to_string(), "dog".to_string()]));
+            assert_eq!(central_entries(&file[prefix..]).map(|e| e.len()), Some(1), "found through the directory");
+        }
+        Ok(())
+    }
+}

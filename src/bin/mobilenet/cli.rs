@@ -222,13 +222,13 @@ fn ranked(model: &Classifier, probabilities: &[f32], k: usize) -> Vec<Ranked> {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn load_image(path: &str) -> Result<mobilenet_wasm::Image, Error> {
+pub fn load_image(path: &str) -> Result<mobilenet_wasm::Image, Error> {
     mobilenet_wasm::image_file::load_rgb(std::path::Path::new(path))
 }
 
 /// The CLI is a native program; a wasm build of it has no file decoding.
 #[cfg(target_arch = "wasm32")]
-fn load_image(_path: &str) -> Result<mobilenet_wasm::Image, Error> {
+pub fn load_image(_path: &str) -> Result<mobilenet_wasm::Image, Error> {
     Err(Error::Image("image files are decoded by native builds only".into()))
 }
 

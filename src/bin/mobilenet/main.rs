@@ -8,11 +8,13 @@
 //!   mobilenet bench [--alpha A --resolution R | --model FILE[,FILE2…]] [--runs N] [--warmup N] [--threads T] [--layers] [--json]
 //!   mobilenet export-weights --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] --out DIR
 //!   mobilenet export-tflite --alpha A --resolution R [--seed S] [--classes N] [--output-stride S] [--metadata] --out FILE
+//!   mobilenet train --model FILE[,FILE2] --class LABEL=PATH[,PATH…] --class … [--epochs N] [--seed S] [--hidden H] --out FILE.tflite [--json]
 //!
 //! Exit codes: 0 ok; 2 bad arguments or input (one line on stderr); 3 a bad or unsupported model.
 
 mod bench;
 mod cli;
+mod train;
 
 use cli::{CliError, Flags};
 use mobilenet_wasm::inspect::{self, Report};
@@ -45,6 +47,12 @@ const USAGE: &str = "usage:
   DIR/weights.json (layers, shapes, byte offsets) and DIR/weights.bin (little-endian f32).
   export-tflite writes the same network as a float32 .tflite that TFLite and MediaPipe run; --metadata adds
   TFLite Metadata (input normalization mean 127.5, std 127.5), which MediaPipe needs for float models.
+  mobilenet train --model FILE[,FILE2...] --class LABEL=PATH[,PATH...] --class ... [--epochs N] [--seed S]
+                  [--hidden H] [--l2 L] --out FILE.tflite [--json]
+    teaches new classes: PATHs are images or folders of them; a softmax head (one ReLU layer of H units
+    with --hidden) is trained on the model's embeddings (AvgPool_1a) for at most N L-BFGS iterations
+    (default 200), then written after the model's backbone as one .tflite with the labels inside, in the
+    model's own number type; classify --model FILE.tflite then uses its labels.
   Exit codes: 0 ok, 2 bad arguments or input, 3 bad or unsupported model.";
 
 fn main() -> ExitCode {
@@ -91,9 +99,10 @@ fn run(args: &[String]) -> Result<String, CliError> {
         "bench" => bench::run(rest),
         "export-weights" => cli::export_weights(rest),
         "export-tflite" => cli::export_tflite(rest),
+        "train" => train::train(rest),
         other => Err(CliError::usage(format!(
-            "unknown command {other:?} (expected inspect, run, classify, bench, export-weights or export-tflite; \
-             try --help)"
+            "unknown command {other:?} (expected inspect, run, classify, bench, export-weights, export-tflite or \
+             train; try --help)"
         ))),
     }
 }

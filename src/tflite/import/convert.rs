@@ -196,6 +196,8 @@ pub(super) fn quant_weights(
     let mut out = Vec::with_capacity(layers.len());
     let mut pool = PoolQ::Average(AverageQ { min: 0, max: 255, signed_offset: shift });
     let mut embedding = QuantParams { scale: 1.0, zero_point: 0 };
+    let shifted = |q: QuantParams| QuantParams { scale: q.scale, zero_point: q.zero_point + shift };
+    let mut activations = Vec::with_capacity(layers.len());
     for f in &layers {
         for t in [f.input, f.output] {
             if t.dtype != want {
@@ -208,6 +210,7 @@ pub(super) fn quant_weights(
             }
         }
         let (inq, outq) = (activation_quant(f.input, f.node)?, activation_quant(f.output, f.node)?);
+        activations.push(shifted(outq));
         if f.kind == OpKind::AvgPool {
             pool = match f.node.op.op {
                 BuiltinOp::Mean => mean_pool(f, inq, outq, shift)?,
@@ -221,7 +224,6 @@ pub(super) fn quant_weights(
     }
     let head = parts.head.logits();
     let logits = activation_quant(head.output, head.node)?;
-    let shifted = |q: QuantParams| QuantParams { scale: q.scale, zero_point: q.zero_point + shift };
     let (softmax, output) = match &graph.softmax {
         Some(step) => (Some(softmax(step, logits, shift)?), QuantParams { scale: 1.0 / 256.0, zero_point: 0 }),
         None => (None, shifted(logits)),
@@ -234,6 +236,7 @@ pub(super) fn quant_weights(
         input: shifted(inq),
         logits: shifted(logits),
         embedding: shifted(embedding),
+        activations,
         softmax,
         output,
         input_signed: graph.input.dtype == TensorType::Int8,
