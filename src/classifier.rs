@@ -30,9 +30,11 @@ trait Run: Send + Sync {
     fn use_kernels(&mut self, name: &str) -> Result<(), Error>;
     fn set_threads(&mut self, threads: usize);
     fn layer_names(&self) -> Vec<String>;
+    fn end_point_index(&self, end_point: &str) -> Result<usize, Error>;
     fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error>;
     fn run_raw(&mut self, raw: &[u8]) -> Result<Vec<u8>, Error>;
     fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error>;
+    fn run_keeping(&mut self, pixels: &[u8], format: PixelFormat, keep: &[usize]) -> Result<Kept, Error>;
     fn profile(&mut self, input: Input<'_>, now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error>;
     fn last_probabilities(&self) -> &[f32];
     fn last_logits(&self) -> &[f32];
@@ -70,6 +72,10 @@ impl<D: PlanDomain> Run for Plan<D> {
         self.layers().map(|l| l.name.clone()).collect()
     }
 
+    fn end_point_index(&self, end_point: &str) -> Result<usize, Error> {
+        Plan::end_point_index(self, end_point)
+    }
+
     fn run_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
         Ok(Plan::run_pixels(self, pixels, format)?.probabilities)
     }
@@ -81,6 +87,15 @@ impl<D: PlanDomain> Run for Plan<D> {
 
     fn embedding_pixels(&mut self, pixels: &[u8], format: PixelFormat) -> Result<&[f32], Error> {
         Plan::embedding_pixels(self, pixels, format)
+    }
+
+    #[cfg_attr(feature = "small", optimize(size))]
+    fn run_keeping(&mut self, pixels: &[u8], format: PixelFormat, keep: &[usize]) -> Result<Kept, Error> {
+        let (out, maps) = Plan::run_pixels_keeping(self, pixels, format, keep)?;
+        let probabilities = out.probabilities.to_vec();
+        let shapes =
+            keep.iter().map(|&k| self.layers().nth(k).map_or([0; 3], |l| [l.output.h, l.output.w, l.output.c]));
+        Ok(Kept { probabilities, end_points: shapes.zip(maps).collect() })
     }
 
     fn profile(&mut self, input: Input<'_>, now: &dyn Fn() -> f64, times: &mut [f64]) -> Result<(), Error> {
@@ -101,6 +116,13 @@ impl<D: PlanDomain> Run for Plan<D> {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
+}
+
+/// One run's probabilities and the end points kept from it: ([h, w, c], NHWC real values) in the order asked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kept {
+    pub probabilities: Vec<f32>,
+    pub end_points: Vec<([usize; 3], Vec<f32>)>,
 }
 
 /// One layer's share of a profiled run.
@@ -247,6 +269,14 @@ impl Classifier {
     /// and returns the raw output tensor in the same form.
     pub fn run_raw(&mut self, raw: &[u8]) -> Result<Vec<u8>, Error> {
         self.plan.run_raw(raw)
+    }
+
+    /// Probabilities for pixels of the input size, and from the same run the outputs of the named end points
+    /// (TF-slim names, e.g. `Conv2d_1_depthwise`) as real values.
+    #[cfg_attr(feature = "small", optimize(size))]
+    pub fn run_keeping(&mut self, pixels: &[u8], format: PixelFormat, end_points: &[String]) -> Result<Kept, Error> {
+        let keep = end_points.iter().map(|n| self.plan.end_point_index(n)).collect::<Result<Vec<_>, _>>()?;
+        self.plan.run_keeping(pixels, format, &keep)
     }
 
     /// The embedding (`AvgPool_1a`, dequantized for quantized models) of pixels of the input size.

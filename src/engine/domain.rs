@@ -49,6 +49,8 @@ pub trait PlanDomain: Domain + Clone + Debug {
     fn stored(edges: &Self::Edges, out: &mut [Self::Elem]);
     /// The embedding (the pool's output) as floats.
     fn embedding(edges: &Self::Edges, pooled: &[Self::Elem], out: &mut [f32]);
+    /// Layer `layer`'s output as real values (dequantized for quantized models), appended to `out`.
+    fn activation(edges: &Self::Edges, layer: usize, output: &[Self::Elem], out: &mut Vec<f32>) -> Result<(), Error>;
     /// The number type the layers compute in: "float32", "uint8" or "int8".
     fn number_type(edges: &Self::Edges) -> &'static str;
 }
@@ -121,6 +123,11 @@ impl PlanDomain for Float {
         out.copy_from_slice(pooled);
     }
 
+    fn activation(_: &Normalization, _: usize, output: &[f32], out: &mut Vec<f32>) -> Result<(), Error> {
+        out.extend_from_slice(output);
+        Ok(())
+    }
+
     fn number_type(_: &Normalization) -> &'static str {
         "float32"
     }
@@ -147,6 +154,8 @@ pub struct QuantEdges {
     pub input: QuantParams,
     pub logits: QuantParams,
     pub embedding: QuantParams,
+    /// Each layer's output quantization (see [`QuantWeights::activations`]).
+    pub activations: Vec<QuantParams>,
     pub output: QuantParams,
     /// TFLite's fixed-point softmax after the logits, if the network ends in one.
     pub softmax: Option<SoftmaxU8>,
@@ -181,6 +190,7 @@ impl NetworkWeights for QuantWeights {
             input,
             logits: weights.logits,
             embedding: weights.embedding,
+            activations: weights.activations,
             output: weights.output,
             softmax: weights.softmax,
             input_flip: flip(weights.input_signed),
@@ -251,6 +261,13 @@ impl PlanDomain for Uint8 {
         for (e, &q) in out.iter_mut().zip(pooled) {
             *e = edges.embedding.dequantize(q);
         }
+    }
+
+    fn activation(edges: &QuantEdges, layer: usize, output: &[u8], out: &mut Vec<f32>) -> Result<(), Error> {
+        let q =
+            edges.activations.get(layer).ok_or_else(|| Error::shape(format!("no quantization for layer {layer}")))?;
+        out.extend(output.iter().map(|&v| q.dequantize(v)));
+        Ok(())
     }
 
     fn number_type(edges: &QuantEdges) -> &'static str {

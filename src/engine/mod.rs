@@ -64,6 +64,9 @@ impl<D: PlanDomain> schedule::Layers for Net<'_, D> {
     }
 }
 
+/// End points kept from a run, in the order asked: NHWC real values.
+pub type Maps = Vec<Vec<f32>>;
+
 /// Logits, probabilities and the output tensor as stored, of the last full run, borrowed from the plan.
 #[derive(Clone, Copy, Debug)]
 pub struct Output<'a, E = f32> {
@@ -84,6 +87,9 @@ pub struct Plan<D: PlanDomain = Float> {
     ping: Vec<D::Elem>,
     pong: Vec<D::Elem>,
     input: Vec<D::Elem>,
+    /// A kept end point's output, the next segment's input (see [`Plan::run_pixels_keeping`]); empty until
+    /// end points are kept, then reused.
+    carry: Vec<D::Elem>,
     outputs: Outputs<D::Elem>,
     embedding: Vec<f32>,
 }
@@ -119,6 +125,7 @@ impl<D: PlanDomain> Plan<D> {
             ping: budget::buffer(largest)?,
             pong: budget::buffer(largest)?,
             input: budget::buffer(input_len)?,
+            carry: Vec::new(),
             outputs: Outputs {
                 logits: vec![0.0; classes],
                 probabilities: vec![0.0; classes],
@@ -212,6 +219,44 @@ impl<D: PlanDomain> Plan<D> {
         self.forward(last, None);
         D::embedding(&self.edges, &self.ping[..self.embedding.len()], &mut self.embedding);
         Ok(&self.embedding)
+    }
+
+    /// Runs the whole network on pixels of the input size and keeps, from the same run, the outputs of the
+    /// layers at `keep` (indices into [`Plan::layers`], any order) as real values, NHWC (dequantized for
+    /// quantized models): feature maps beside the probabilities, with no second inference. Runs in segments
+    /// that end at each kept layer, whose output (copied out of the ping-pong buffers) feeds the next.
+    #[cfg_attr(feature = "small", optimize(size))]
+    pub fn run_pixels_keeping(
+        &mut self,
+        pixels: &[u8],
+        format: PixelFormat,
+        keep: &[usize],
+    ) -> Result<(Output<'_, D::Elem>, Maps), Error> {
+        let last = self.last();
+        if let Some(&bad) = keep.iter().find(|&&k| k > last) {
+            return Err(Error::shape(format!("end point {bad} out of range: the network has {} layers", last + 1)));
+        }
+        let mut stops: Vec<usize> = keep.to_vec();
+        stops.sort_unstable();
+        stops.dedup();
+        D::load_pixels(&self.edges, pixels, format, &mut self.input)?;
+        let mut kept = vec![Vec::new(); keep.len()];
+        let mut start = 0;
+        for stop in stops.iter().copied().chain((stops.last() != Some(&last)).then_some(last)) {
+            let first = if start == 0 { &self.input } else { &self.carry };
+            schedule::forward(&Net(&self.layers[start..]), first, &mut self.ping, &mut self.pong, stop - start, None);
+            let out = &self.ping[..self.layers[stop].spec.output.len()];
+            for (slot, _) in kept.iter_mut().zip(keep).filter(|(_, &k)| k == stop) {
+                D::activation(&self.edges, stop, out, slot)?;
+            }
+            // The next segment's input: the ping-pong buffers are overwritten as it runs.
+            if stop != last {
+                self.carry.clear();
+                self.carry.extend_from_slice(out);
+            }
+            start = stop + 1;
+        }
+        Ok((self.output()?, kept))
     }
 
     /// Runs the whole network on the raw input, writing each layer's time into `times_ms`, read from `now` (ms).
