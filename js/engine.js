@@ -8,6 +8,8 @@
 import init, * as glue from '../pkg/mobilenet_wasm.js';
 import { canShare, CHANNEL_OPS, PageChannel } from './channel.js';
 import { fromData, ModelLoadError } from './errors.js';
+import { isNode, localBytes } from './local.js';
+import { hasRelaxedSimd, relaxedVerdict } from './peak.js';
 import { Session } from './session.js';
 
 // Resolved at run time, not written as `new URL('literal', import.meta.url)`: bundlers would otherwise
@@ -19,22 +21,40 @@ const FILES = {
   threads: 'pkg-threads/mobilenet_wasm.js',
   threadsRelaxed: 'pkg-threads/mobilenet_wasm_relaxed_bg.wasm',
   worker: 'js/worker.js',
+  // The teaching module: fetched only when a page teaches (model.teach()).
+  teach: 'pkg-teach/mobilenet_wasm.js',
 };
-const PACKAGE = new URL('../', import.meta.url).href;
+// Not a literal: Vite would take `new URL('../', import.meta.url)` for an asset and emit a stray copy of
+// js/index.js (8 KB) into every app that bundles the package.
+const PARENT = '../';
+const PACKAGE = new URL(PARENT, import.meta.url).href;
 const here = (key, packageUrl) => new URL(FILES[key], new URL(packageUrl ?? PACKAGE, globalThis.location?.href)).href;
+
+/** The teaching module's glue URL, in the package at `packageUrl` (default: this package's own folder). */
+export const lessonsUrl = (packageUrl) => here('teach', packageUrl);
 
 // A module of the smallest SIMD function (v128.const): browsers without wasm SIMD reject it.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0,
   253, 12, ...new Array(16).fill(0), 11]);
 
-// A module of one function that runs f32x4.relaxed_madd (0xfd 0x85 0x02) on its v128 argument:
-// (module (func (param v128) (result v128) local.get 0 local.get 0 local.get 0 f32x4.relaxed_madd)).
-// Browsers without relaxed SIMD (Chrome < 114, Firefox and Safari so far) reject it.
-export const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 6, 1, 96, 1, 123, 1, 123, 3, 2, 1, 0,
-  10, 13, 1, 11, 0, 32, 0, 32, 0, 32, 0, 253, 133, 2, 11]);
-
-/** Whether this engine runs relaxed SIMD, i.e. can load the relaxed builds. */
-export const hasRelaxedSimd = () => WebAssembly.validate(RELAXED_PROBE);
+/**
+ * What this engine can do, detected on the calling thread (where the wrapper reads pixels): the build
+ * choice follows from these, and `model.build.capabilities` shows them.
+ */
+export function capabilities() {
+  const has = (name) => typeof globalThis[name] === 'function';
+  return {
+    simd: WebAssembly.validate(SIMD_PROBE),
+    relaxedSimd: hasRelaxedSimd(),
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    sharedArrayBuffer: has('SharedArrayBuffer'),
+    atomicsWaitAsync: typeof globalThis.Atomics?.waitAsync === 'function',
+    webWorkers: has('Worker'),
+    offscreenCanvas: has('OffscreenCanvas'),
+    videoFrame: has('VideoFrame'),
+    requestVideoFrameCallback: typeof globalThis.HTMLVideoElement?.prototype.requestVideoFrameCallback === 'function',
+  };
+}
 
 const relaxedFailed = (e) => `relaxed SIMD build unavailable (${e.message}); running the plain SIMD build`;
 const joinNotes = (...notes) => notes.filter(Boolean).join('; ');
@@ -47,7 +67,15 @@ const joinNotes = (...notes) => notes.filter(Boolean).join('; ');
  */
 async function preferRelaxed({ relaxed, plain, start }) {
   let note = '';
-  if (relaxed !== undefined && hasRelaxedSimd()) {
+  const verdict = relaxed === undefined ? null : relaxedVerdict();
+  if (verdict && !verdict.pays && verdict.ratio !== null) {
+    note = `relaxed SIMD's multiply-add ran slower here than a multiply then an add (${verdict.fused.toFixed(1)} ` +
+      `against ${verdict.unfused.toFixed(1)} GMAC/s); running the plain SIMD build`;
+  } else if (verdict && !verdict.pays && verdict.clock !== null) {
+    note = `this page's clock steps by ${verdict.clock} ms, too coarse to time relaxed SIMD against plain SIMD ` +
+      'quickly (cross-origin isolation makes it finer); running the plain SIMD build';
+  }
+  if (verdict?.pays) {
     try {
       return { value: await start(relaxed), relaxedSimd: true, note };
     } catch (e) {
@@ -56,6 +84,7 @@ async function preferRelaxed({ relaxed, plain, start }) {
   }
   return { value: await start(plain), relaxedSimd: false, note };
 }
+
 
 let mainGlue; // the single-thread build on this thread, initialized once and shared by every model
 
@@ -71,9 +100,10 @@ export function startGlue(wasm) {
     const { relaxedSimd, note } = await preferRelaxed({
       // Written literally, like the glue's own default .wasm URL, so bundlers emit it as an asset too.
       relaxed: wasm === undefined ? new URL('../pkg/mobilenet_wasm_relaxed_bg.wasm', import.meta.url) : undefined,
-      plain: wasm,
+      // Node cannot fetch the glue's default (a file: URL), so it is named here and read from disk.
+      plain: wasm ?? (isNode() ? new URL('../pkg/mobilenet_wasm_bg.wasm', import.meta.url) : undefined),
       // The glue allows another init after a failed one.
-      start: (where) => init(where === undefined ? undefined : { module_or_path: where }),
+      start: async (where) => init(where === undefined ? undefined : { module_or_path: await localBytes(where) }),
     });
     return { glue, relaxedSimd, note };
   })().catch((e) => {
@@ -84,14 +114,27 @@ export function startGlue(wasm) {
 }
 
 /**
- * Starts an engine: {call(op, ...args) → Promise, close(), build: {name, threads, worker, relaxedSimd, note}}.
+ * Starts an engine: {call(op, ...args) → Promise, close(), build: {name, threads, worker, relaxedSimd, note,
+ * capabilities},
+ * resize (engines on this thread: raw pixels resized in wasm, for where there is no canvas)}.
  * `threads`: false/0/1 = one thread, true = all cores, n = n threads.
  */
-export async function startEngine({ threads = false, worker = false, wasm, packageUrl } = {}) {
+export async function startEngine(options = {}) {
+  const engine = await chooseEngine(options);
+  engine.build = { ...engine.build, capabilities: capabilities() };
+  return engine;
+}
+
+async function chooseEngine({ threads = false, worker = false, wasm, packageUrl } = {}) {
   const wanted = threads === true ? (globalThis.navigator?.hardwareConcurrency ?? 1) : Number(threads) || 1;
   let note = '';
   if (wanted > 1) {
-    if (globalThis.crossOriginIsolated) {
+    if (isNode()) {
+      note = 'Node has no Web Workers, which the threaded build runs on; running one thread';
+    } else if (globalThis.crossOriginIsolated && typeof SharedArrayBuffer !== 'function') {
+      // WebKitGTK: isolated, yet without SharedArrayBuffer; the threaded build would fail to start.
+      note = 'threads need SharedArrayBuffer, which this browser lacks even on this cross-origin isolated page; running one thread';
+    } else if (globalThis.crossOriginIsolated) {
       try {
         return await startWorker({
           glueUrl: here('threads', packageUrl),
@@ -106,7 +149,9 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
       note = 'threads need a cross-origin isolated page (COOP/COEP headers); running one thread';
     }
   }
-  if (worker) {
+  if (worker && typeof Worker !== 'function') {
+    note = joinNotes(note, `no Web Worker here${isNode() ? ' (Node)' : ''}; running on this thread`);
+  } else if (worker) {
     return startWorker({
       glueUrl: here('simd', packageUrl),
       threads: 1,
@@ -118,14 +163,18 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
     });
   }
   const started = await startGlue(wasm);
-  const session = new Session(started.glue);
+  const session = new Session(started.glue, { teachUrl: here('teach', packageUrl) });
   return {
     build: {
       name: 'simd', threads: 1, worker: false, sharedMemory: false, relaxedSimd: started.relaxedSimd,
       note: joinNotes(note, started.note),
     },
     call: async (op, ...args) => session[op](...args),
+    // A call whose progress reaches `onProgress` as it goes (here: synchronously, on this thread).
+    callWithProgress: async (op, onProgress, ...args) => session[op](...args, onProgress),
     close: () => session.dispose(),
+    // Raw pixels of another size where no canvas can resize them (Node): Pillow's bilinear, in wasm.
+    resize: (...args) => started.glue.resizePixels(...args),
   };
 }
 
@@ -135,10 +184,11 @@ export async function startEngine({ threads = false, worker = false, wasm, packa
  * the glue's own .wasm). `note`: why fewer threads run than were asked for ('' if nothing).
  */
 async function startWorker({ glueUrl, threads, wasm, relaxed, note = '', packageUrl }) {
+  const teachUrl = here('teach', packageUrl);
   const started = await preferRelaxed({
     relaxed,
     plain: wasm,
-    start: (where) => WorkerEngine.start({ glueUrl, threads, wasm: where, packageUrl }),
+    start: (where) => WorkerEngine.start({ glueUrl, threads, wasm: where, packageUrl, teachUrl }),
   });
   const engine = started.value;
   engine.build = {
@@ -165,10 +215,10 @@ class WorkerEngine {
   #failure = null; // why the worker is gone: later calls fail at once instead of waiting forever
 
   /** A started worker: the glue at `glueUrl` on `wasm` (undefined: its own .wasm), `threads` threads. */
-  static async start({ glueUrl, threads, wasm, packageUrl }) {
+  static async start({ glueUrl, threads, wasm, packageUrl, teachUrl }) {
     const engine = new WorkerEngine(packageUrl);
     try {
-      await engine.call('start', glueUrl, threads, wasm);
+      await engine.call('start', glueUrl, threads, wasm, teachUrl);
     } catch (e) {
       engine.close();
       throw e instanceof ModelLoadError ? e : new ModelLoadError(`cannot start the engine worker: ${e.message}`);
@@ -182,8 +232,12 @@ class WorkerEngine {
     });
     this.#failed.catch(() => {});
     this.#worker = new Worker(here('worker', packageUrl), { type: 'module' });
-    this.#worker.onmessage = ({ data: { id, value, error } }) => {
+    this.#worker.onmessage = ({ data: { id, value, error, progress } }) => {
       const p = this.#pending.get(id);
+      if (progress !== undefined) {
+        p?.onProgress?.(progress);
+        return;
+      }
       this.#pending.delete(id);
       if (error) p?.reject(fromData(error));
       else p?.resolve(value);
@@ -201,7 +255,12 @@ class WorkerEngine {
   }
 
   call(op, ...args) {
-    const result = this.#queue.then(() => this.#dispatch(op, args));
+    return this.callWithProgress(op, undefined, ...args);
+  }
+
+  /** `call`, with the worker's progress messages for this call passed to `onProgress`. */
+  callWithProgress(op, onProgress, ...args) {
+    const result = this.#queue.then(() => this.#dispatch(op, args, onProgress));
     this.#queue = result.catch(() => {});
     return result;
   }
@@ -211,7 +270,7 @@ class WorkerEngine {
     this.#failAll(new ModelLoadError('the engine was closed'));
   }
 
-  async #dispatch(op, args) {
+  async #dispatch(op, args, onProgress) {
     if (this.#shared && CHANNEL_OPS.includes(op)) {
       const [pixels] = args;
       if (!this.#channel?.fits(pixels) || this.#grow) await this.#attach(pixels.length);
@@ -221,7 +280,7 @@ class WorkerEngine {
       this.#outBytes *= 2;
       this.#grow = true;
     }
-    return this.#message(op, args);
+    return this.#message(op, args, onProgress);
   }
 
   async #attach(inBytes) {
@@ -231,12 +290,12 @@ class WorkerEngine {
     this.#grow = false;
   }
 
-  #message(op, args) {
+  #message(op, args, onProgress) {
     if (this.#failure) return Promise.reject(this.#failure);
     this.#channel?.release();
     return new Promise((resolve, reject) => {
       const id = this.#next++;
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, onProgress });
       this.#worker.postMessage({ id, op, args });
     });
   }

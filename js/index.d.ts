@@ -12,7 +12,10 @@ export type Input =
   | { data: Uint8Array | Uint8ClampedArray | ArrayBuffer; width: number; height: number };
 
 export interface LoadOptions {
-  /** URL of a .tflite file, or several run one after the other (e.g. an embedding extractor, then its head). */
+  /**
+   * URL of a .tflite file, or several run one after the other (e.g. an embedding extractor, then its head).
+   * In Node, file: URLs are read from disk.
+   */
   modelUrl?: string | URL | Array<string | URL>;
   /** The model bytes instead of a URL; an array chains files like modelUrl. */
   modelBytes?: Uint8Array | ArrayBuffer | Array<Uint8Array | ArrayBuffer>;
@@ -23,10 +26,13 @@ export interface LoadOptions {
   /**
    * Threads for the threaded build: true = all cores, n = n. Used only when the page is cross-origin
    * isolated (COOP/COEP headers) and the package has the threaded build; otherwise one thread runs and
-   * `model.build.note` says why. The threaded build always runs in a Web Worker.
+   * `model.build.note` says why. The threaded build always runs in a Web Worker (so never in Node).
    */
   threads?: boolean | number;
-  /** Run the single-thread build in a Web Worker, so inference never blocks the page. Default false. */
+  /**
+   * Run the single-thread build in a Web Worker, so inference never blocks the page. Default false. Where
+   * there is no Web Worker (Node) it runs on the calling thread and `model.build.note` says so.
+   */
   worker?: boolean;
   /** Run a quantized model in float32 with dequantized weights. Default false (exact integer arithmetic). */
   float?: boolean;
@@ -79,6 +85,25 @@ export interface Build {
    * nothing went differently from what was asked).
    */
   note: string;
+  /**
+   * What this engine can do, detected on the thread that called load() (the build follows from them):
+   * WebAssembly SIMD and relaxed SIMD, cross-origin isolation and SharedArrayBuffer (threads),
+   * Atomics.waitAsync (the shared-memory channel to a worker), Web Workers, OffscreenCanvas, VideoFrame,
+   * and HTMLVideoElement.requestVideoFrameCallback.
+   */
+  capabilities: Capabilities;
+}
+
+export interface Capabilities {
+  simd: boolean;
+  relaxedSimd: boolean;
+  crossOriginIsolated: boolean;
+  sharedArrayBuffer: boolean;
+  atomicsWaitAsync: boolean;
+  webWorkers: boolean;
+  offscreenCanvas: boolean;
+  videoFrame: boolean;
+  requestVideoFrameCallback: boolean;
 }
 
 export interface Layer {
@@ -165,20 +190,102 @@ export interface MobileNet {
   readonly canProfile: boolean;
   /** The topk most likely classes, best first (topk defaults to 3). */
   classify(input: Input, topk?: number): Promise<Classification[]>;
+  /** The same, with the named end points' outputs from the same run (feature maps beside the classes). */
+  classify(input: Input, topk: number, options: { endPoints: string[] }): Promise<Classification[] & { endPoints: EndPoints }>;
   /**
    * Class probabilities; with {embedding: true} the average-pool output (`AvgPool_1a`: one value per channel
    * of the last layer, max(⌊1024·α⌋, 8): 256 for α 0.25), dequantized for quantized models. The engine
    * scales the pixels as the model's input expects, float or quantized.
    */
   infer(input: Input, options?: { embedding?: boolean }): Promise<Float32Array>;
+  /**
+   * The named layers' outputs from one run (TF-slim end point names: inspect().layers[i].name), as real values
+   * (dequantized for quantized models). InputError for anything but a non-empty array of strings; an unknown
+   * name rejects with kind 'unknown_end_point'.
+   */
+  infer(input: Input, options: { endPoints: string[] }): Promise<EndPoints>;
   /** This model's per-layer report, or with options that of any configuration. */
   inspect(options?: InspectOptions): Promise<Report>;
   /** Runs once and times each layer, in inspect().layers order. */
   profile(input: Input): Promise<LayerTime[]>;
   /** Replaces the class names (an array, or a labels file's text). */
   setLabels(labels: string[] | string): Promise<void>;
+  /** Teaches new classes on this model's embeddings (transfer learning); see Teacher. */
+  teach(options?: TeachOptions): Teacher;
   /** Frees the model (and its worker). Calls afterwards reject. */
   dispose(): void;
+}
+
+/** A layer's output: shape [height, width, channels], data NHWC. */
+export interface EndPoint {
+  shape: [number, number, number];
+  data: Float32Array;
+}
+export type EndPoints = Record<string, EndPoint>;
+
+export interface TeachOptions {
+  /** Class labels to start with (each one line); addExample adds any new label as a class. */
+  classes?: string[];
+  /** Most L-BFGS steps of train() (default 200). */
+  iterations?: number;
+  /** L2 penalty on the head's weights (default 1e-3). */
+  l2?: number;
+  /** Units of one ReLU hidden layer under the softmax (default: none, plain softmax regression). */
+  hidden?: number;
+  /** Seeds the hidden layer's initial weights (default 1): the same examples and seed give the same head. */
+  seed?: number;
+  /** Neighbours that vote in nearest-neighbour classification (default 3). */
+  k?: number;
+}
+
+export interface TrainReport {
+  iterations: number;
+  /** Class-balanced mean cross-entropy plus the L2 penalty. */
+  loss: number;
+  /** Share of the training examples the head classifies right, 0..1. */
+  accuracy: number;
+}
+
+export interface TeachState {
+  format: 'mobilenet-wasm teach v1';
+  model: { alpha: number; resolution: [number, number]; numberType: string; dim: number };
+  /** Each example is an embedding: base64 of little-endian float32. */
+  classes: { label: string; examples: string[] }[];
+}
+
+/** Examples of your own classes, a head trained on them, and the taught model as a .tflite. */
+export interface Teacher {
+  /** The classes in the order they were added, with their example counts. */
+  readonly classes: { label: string; examples: number }[];
+  /** Whether train() has run on the examples as they are now. */
+  readonly trained: boolean;
+  addClass(label: string): void;
+  /** Renames a class, keeping its examples and place (InputError if `to` is taken or not one line). */
+  renameClass(label: string, to: string): void;
+  /** InputError for a label that is not a class. */
+  removeClass(label: string): void;
+  /** Adds one example of `label` (any Input); resolves to the class's example count. */
+  addExample(input: Input, label: string): Promise<number>;
+  /**
+   * Trains the head on every example (at least 2 classes, each with an example; InputError otherwise),
+   * class-balanced, deterministic. onProgress gets the report after each step.
+   */
+  train(options?: { onProgress?: (progress: TrainReport) => void }): Promise<TrainReport>;
+  /**
+   * The topk classes of `input`, best first: by the trained head, or by the k nearest examples (cosine
+   * similarity; the default before training, or with method 'knn').
+   */
+  classify(input: Input, topk?: number, options?: { method?: 'head' | 'knn' }): Promise<Classification[]>;
+  /**
+   * A standalone .tflite: the loaded model's backbone (its first file, up to the average pool), then the
+   * trained head and a softmax in the model's own number type, labels inside. load({modelBytes}) runs it,
+   * and so does TFLite's own interpreter.
+   */
+  toTflite(): Promise<Uint8Array>;
+  /** The examples as JSON-ready data, for load() later. */
+  save(): TeachState;
+  /** Replaces the examples with saved ones (object or JSON text) made on the same model. */
+  load(saved: TeachState | string): void;
 }
 
 export function load(options: LoadOptions): Promise<MobileNet>;
@@ -204,7 +311,8 @@ export type EngineErrorKind =
   | 'non_finite'
   | 'unknown_end_point'
   | 'malformed_model'
-  | 'unsupported_model';
+  | 'unsupported_model'
+  | 'teach';
 
 /** Base class of every error this package throws. */
 export class MobileNetError extends Error {
@@ -224,3 +332,6 @@ export class InputError extends MobileNetError {}
  * embeddings included), so nothing throws it today; it stays for code that catches it.
  */
 export class UnsupportedError extends MobileNetError {}
+
+export * from './worked.js';
+export * from './timing.js';

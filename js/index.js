@@ -8,8 +8,12 @@ import { fetchFiles, fetchText } from './fetch.js';
 import { InputError, kindOf, MobileNetError, ModelLoadError } from './errors.js';
 import { startEngine, startGlue } from './engine.js';
 import { PixelReader } from './pixels.js';
+import { relaxedVerdict } from './peak.js';
+import { Teacher } from './teach.js';
 
 export { MobileNetError, ModelLoadError, InputError, UnsupportedError } from './errors.js';
+export * from './worked.js';
+export * from './timing.js';
 
 /**
  * Loads a MobileNet v1 TFLite model (one file, or an array of files run one after the other).
@@ -20,6 +24,8 @@ export { MobileNetError, ModelLoadError, InputError, UnsupportedError } from './
 export async function load(options = {}) {
   const { modelUrl, modelBytes, labels, labelsUrl, threads, worker, float = false, onProgress, wasm,
     packageUrl, warmup = true, signal } = options;
+  // Time relaxed SIMD against plain now, before downloads and compiles compete with it for the CPU.
+  if (wasm === undefined) relaxedVerdict();
   const settled = await Promise.allSettled([
     modelFiles(modelUrl, modelBytes, onProgress, signal),
     labelsUrl === undefined ? labelLines(labels, { required: false }) : fetchText(labelsUrl, signal),
@@ -81,6 +87,14 @@ function labelLines(labels, { required = true } = {}) {
   throw new InputError(`labels must be an array of strings or a labels file's text, got ${got}`);
 }
 
+/** End point names as the engine takes them: a non-empty array of strings, else an InputError here. */
+function endPointNames(names) {
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+    throw new InputError('endPoints must be a non-empty array of end point names (inspect().layers[i].name)');
+  }
+  return names;
+}
+
 async function modelFiles(modelUrl, modelBytes, onProgress, signal) {
   const list = (x) => (Array.isArray(x) ? x : [x]);
   if (modelBytes !== undefined) {
@@ -99,11 +113,12 @@ class MobileNet {
   #engine;
   #info;
   #reader;
+  #teachers = 0;
 
   constructor(engine, info) {
     this.#engine = engine;
     this.#info = info;
-    this.#reader = new PixelReader(info.resolution);
+    this.#reader = new PixelReader(info.resolution, engine.resize);
   }
 
   /** [height, width] of the model input. */
@@ -116,25 +131,34 @@ class MobileNet {
   get hasLabels() { return this.#info.hasLabels; }
   /** The kernel family that runs, e.g. "simd128-u8", "simd128" or "relaxed-simd128". */
   get kernels() { return this.#info.kernels; }
-  /** Which build runs: {name: 'simd' | 'threads', threads, worker, sharedMemory, relaxedSimd, note}. */
+  /** Which build runs and why: {name: 'simd' | 'threads', threads, worker, sharedMemory, relaxedSimd, note, capabilities}. */
   get build() { return { ...this.#engine.build }; }
   /** Whether profile() can time each layer: true in every build (kept for code written when some could not). */
   get canProfile() { return true; }
 
-  /** The topk best classes: [{className, probability, index}], best first. */
-  async classify(input, topk = 3) {
+  /**
+   * The topk best classes: [{className, probability, index}], best first. With {endPoints: [names]}, the
+   * array also carries `endPoints` ({name: {shape, data}}, as infer gives them) from the same run.
+   */
+  async classify(input, topk = 3, { endPoints } = {}) {
     if (!Number.isInteger(topk) || topk < 1) throw new InputError(`topk must be a positive integer, got ${topk}`);
     const { pixels, channels } = this.#pixels(input);
-    const top = await this.#call('classify', pixels, channels, Math.min(topk, this.#info.numClasses));
-    return top.map(({ index, label, score }) => ({ className: label ?? `class ${index}`, probability: score, index }));
+    const k = Math.min(topk, this.#info.numClasses);
+    const named = ({ index, label, score }) => ({ className: label ?? `class ${index}`, probability: score, index });
+    if (endPoints === undefined) return (await this.#call('classify', pixels, channels, k)).map(named);
+    const run = await this.#call('keep', pixels, channels, endPointNames(endPoints), k);
+    return Object.assign(run.top.map(named), { endPoints: run.endPoints });
   }
 
   /**
-   * Class probabilities (Float32Array), or with {embedding: true} the average-pool output (one value per
-   * channel of the last layer, max(⌊1024·α⌋, 8)), dequantized for quantized models.
+   * Class probabilities (Float32Array); with {embedding: true} the average-pool output (one value per
+   * channel of the last layer, max(⌊1024·α⌋, 8)), dequantized for quantized models; with {endPoints: [names]}
+   * those layers' outputs from one run, {name: {shape: [h, w, c], data: Float32Array (NHWC)}}, as real values
+   * (dequantized for quantized models). Names are TF-slim end points: inspect().layers[i].name.
    */
-  async infer(input, { embedding = false } = {}) {
+  async infer(input, { embedding = false, endPoints } = {}) {
     const { pixels, channels } = this.#pixels(input);
+    if (endPoints !== undefined) return (await this.#call('keep', pixels, channels, endPointNames(endPoints), 0)).endPoints;
     return this.#call(embedding ? 'embedding' : 'probabilities', pixels, channels);
   }
 
@@ -148,6 +172,29 @@ class MobileNet {
   async profile(input) {
     const { pixels, channels } = this.#pixels(input);
     return this.#call('profile', pixels, channels);
+  }
+
+  /**
+   * Teaches new classes on this model's embeddings: {addExample, removeClass, train, classify, toTflite, save,
+   * load}. Options: classes, iterations, l2, hidden, seed, k (see index.d.ts).
+   */
+  teach(options) {
+    if (!this.#engine) throw new MobileNetError('this model was disposed');
+    const id = (this.#teachers += 1);
+    const call = (op, ...args) => this.#call(op, id, ...args);
+    return new Teacher({
+      embedding: (input) => this.infer(input, { embedding: true }),
+      classifyTaught: (input, k) => {
+        const { pixels, channels } = this.#pixels(input);
+        return call('teachClassify', pixels, channels, k);
+      },
+      call,
+      callWithProgress: (op, onProgress, ...args) => {
+        if (!this.#engine) return Promise.reject(new MobileNetError('this model was disposed'));
+        return this.#engine.callWithProgress(op, onProgress, id, ...args);
+      },
+      facts: { alpha: this.alpha, resolution: this.resolution, numberType: this.numberType },
+    }, options);
   }
 
   /** Sets the class names: an array, or a labels file's text (one per line, as many as classes). */

@@ -73,6 +73,14 @@ build_pkg pkg "$target" "$SIMD_FLAGS"
 build_pkg "$target/relaxed/pkg" "$target/relaxed" "$(relaxed "$SIMD_FLAGS")"
 add_relaxed pkg "$target/relaxed/pkg"
 copy_build pkg www/pkg
+# The teaching module (src/web/teach.rs): a .wasm of its own that the wrapper fetches only when a page
+# teaches, so classifying downloads none of it. Plain SIMD only: training's sums are f64, and its f32 tiles
+# (the hidden layer's products) are vectorized by LLVM, which emits no relaxed fused multiply-adds.
+build_pkg pkg-teach "$target/teach" "$SIMD_FLAGS" --features teach
+rm -f pkg-teach/.gitignore
+rm -rf www/pkg-teach && mkdir -p www/pkg-teach
+cp pkg-teach/mobilenet_wasm.js pkg-teach/mobilenet_wasm_bg.wasm pkg-teach/mobilenet_wasm.d.ts www/pkg-teach/
+echo "[build] www/pkg-teach: $(du -h www/pkg-teach/mobilenet_wasm_bg.wasm | cut -f1) wasm"
 
 threads=false
 if [ "${MOBILENET_BUILD:-all}" != simd ]; then

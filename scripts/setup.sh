@@ -6,7 +6,14 @@ set -euo pipefail
 WASM_PACK_VERSION=0.15.1
 BINARYEN_VERSION=132.0.0
 CARGO_FUZZ_VERSION=0.13.2
+# Drives Firefox ESR 153 (Debian's firefox-esr) for the browser tests; from crates.io, like the other tools.
+GECKODRIVER_VERSION=0.37.1
+# TFLite's own interpreter, the oracle the taught .tflite files are checked against (tests only).
+LITERT_VERSION=2.3.0
 root=$(cd "$(dirname "$0")/.." && pwd)
+# --test: also what only the tests need (Firefox, WebKitGTK, their drivers), so `npm start` stays quick.
+tests=false
+[ "${1:-}" = --test ] && tests=true
 # The CLI must equal the crate pin exactly, or wasm-pack tries to download its own copy.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")
 
@@ -19,6 +26,13 @@ apt_packages() {
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v wasm-objdump >/dev/null || missing+=(wabt)
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  if $tests; then
+    # The other two browser engines the tests run in: Firefox, and WebKitGTK (Safari's engine) through
+    # its WebDriver, whose MiniBrowser needs a display: Xvfb.
+    command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+    command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+    command -v xvfb-run >/dev/null || missing+=(xvfb)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt: ${missing[*]}"
     as_root apt-get update -qq
@@ -37,7 +51,11 @@ rust_targets() {
 }
 
 cargo_tool() { # binary, crate, version
-  if ! "$1" --version 2>/dev/null | grep -q " $3\$\| $3 "; then
+  # The version is read first, not piped into `grep -q`: grep stops at its match, the tool then dies of
+  # SIGPIPE, and under pipefail that failed pipeline reinstalled a tool that was there (geckodriver: 2 min).
+  local have
+  have=$("$1" --version 2>/dev/null || true)
+  if ! grep -q " $3\$\| $3 " <<<"$have"; then
     log "cargo install $2 $3"
     # No --locked: a locked dependency is missing from the registry mirror.
     cargo install "$2" --version "$3" --force >/dev/null
@@ -72,10 +90,24 @@ fuzzing() {
   fi
 }
 
+oracle() {
+  # A git-ignored venv of its own, so no system Python package is touched.
+  local venv="$root/.venv-oracle"
+  local have
+  have=$("$venv/bin/python" -c "import ai_edge_litert, numpy, importlib.metadata as m; print(m.version('ai-edge-litert'))" \
+    2>/dev/null || true)
+  if [ "$have" != "$LITERT_VERSION" ]; then
+    log "venv .venv-oracle: ai-edge-litert $LITERT_VERSION"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "ai-edge-litert==$LITERT_VERSION" numpy
+  fi
+}
+
 apt_packages
 rust_targets
 cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION"
 cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+if $tests; then cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"; oracle; fi
 fuzzing
 binaryen
 node_modules

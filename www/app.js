@@ -1,7 +1,11 @@
 // The page: starts the engine, then the classifier (camera, photos, models) and the layer inspector,
 // and keeps the inspector's "loaded model" bar in step with the classifier's model.
 import { loadInspector } from './js/index.js';
-import { initClassifier } from './classifier.js';
+import { cameraOn, initClassifier, refreshStill, stageInput, watchEndPoint } from './classifier.js';
+import { initMaps, mapsModel } from './maps.js';
+import { initTeach, teachCamera, teachModel } from './teach.js';
+import { initExplorer } from './explorer.js';
+import { initWorked } from './worked.js';
 import { initInspector, showModel, showTiming } from './inspector.js';
 import { $, say } from './dom.js';
 
@@ -14,6 +18,8 @@ async function threadCount() {
 const alphaText = (a) => (Number.isInteger(a) ? a.toFixed(1) : String(a));
 
 function onModel(model) {
+  teachModel(model);
+  model.inspect().then(mapsModel);
   const [h, w] = model.resolution;
   $('loaded').hidden = false;
   $('loaded-text').textContent = `Loaded model: α ${alphaText(model.alpha)} · ${h}×${w} px · ${model.numClasses} classes · ` +
@@ -42,9 +48,13 @@ async function main() {
   }
   $('build').textContent = 'engine ready';
   initInspector(inspector.inspect);
+  initExplorer({ inspect: inspector.inspect });
+  initWorked();
   document.body.dataset.ready = 'true';
   const macsOf = (alpha, resolution) => inspector.inspect({ alpha, resolution }).totals.macs;
-  await initClassifier({ threads: await threadCount(), macsOf, onModel });
+  initTeach({ input: stageInput, cameraOn, video: $('video') });
+  initMaps({ watch: watchEndPoint, refresh: refreshStill });
+  await initClassifier({ threads: await threadCount(), macsOf, onModel, onCamera: teachCamera });
 }
 
 main();

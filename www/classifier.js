@@ -27,14 +27,24 @@ const state = {
   still: null, // the photo on the stage, when it shows one
   stillUrl: null,
   onModel: () => {},
+  onCamera: () => {},
+  endPoint: null, // a layer whose output the feature maps show, kept from the classification runs
+  onMaps: () => {},
+  mapsAt: 0,
 };
+// While the camera runs, feature maps are kept from at most one run in this many ms (drawing them costs too).
+const MAPS_EVERY_MS = 120;
 const timing = { ms: null, fps: null, last: 0 };
 let camera;
 
-/** Wires the classifier; `macsOf(alpha, resolution)` labels the model choices, onModel(model) follows loads. */
-export function initClassifier({ threads, macsOf, onModel }) {
+/**
+ * Wires the classifier; `macsOf(alpha, resolution)` labels the model choices, onModel(model) follows loads,
+ * onCamera() follows the camera starting and stopping.
+ */
+export function initClassifier({ threads, macsOf, onModel, onCamera = () => {} }) {
   state.threads = threads;
   state.onModel = onModel;
+  state.onCamera = onCamera;
   camera = new Camera($('video'));
   renderChoices(macsOf);
   renderPredictions([]);
@@ -167,12 +177,16 @@ async function classify(input, source) {
   const model = state.model;
   if (!model) return;
   const t0 = performance.now();
-  const run = model.classify(input, TOP);
+  const name = state.endPoint;
+  const keep = name && (source !== 'camera' || t0 - state.mapsAt >= MAPS_EVERY_MS);
+  if (keep) state.mapsAt = t0;
+  const run = keep ? model.classify(input, TOP, { endPoints: [name] }) : model.classify(input, TOP);
   state.inflight = run.catch(() => {});
   try {
     const top = await run;
     if (source === 'camera' && !camera.running) return; // a frame finishing after Stop is not shown
     showResult(top, performance.now() - t0, source);
+    if (keep && name === state.endPoint) state.onMaps(top.endPoints[name], source === 'camera' ? 'live camera' : 'photo');
   } catch (e) {
     // A model swapped out mid-run fails its last call; only the current model's errors matter.
     if (model === state.model) say($('camera-message'), e.message);
@@ -224,7 +238,26 @@ function setCamera(status) {
   $('camera-toggle').setAttribute('aria-pressed', String(on));
   $('predictions').setAttribute('aria-live', on ? 'off' : 'polite'); // no announcement per frame
   if (!on) $('fps').textContent = '–';
+  state.onCamera();
 }
+
+/** Keeps end point `name` (null: none) from the classification runs and hands it to onMaps({shape, data}, source). */
+export function watchEndPoint(name, onMaps) {
+  state.endPoint = name;
+  state.onMaps = onMaps;
+  state.mapsAt = 0;
+}
+
+/** Classifies the photo on the stage again, if there is one (e.g. to show a newly picked layer). */
+export async function refreshStill() {
+  if (state.still && !camera.running) await classifyStill();
+}
+
+/** Whether the camera is running. */
+export const cameraOn = () => Boolean(camera?.running);
+
+/** What the stage shows now: the camera's video, the photo, or null. */
+export const stageInput = () => (camera?.running ? $('video') : state.still);
 
 // A picker only when there is a choice; labels are known once permission was given.
 async function listCameras() {

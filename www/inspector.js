@@ -169,7 +169,7 @@ function renderLayers(report, times) {
     const bar = el('span', { class: 'inline-bar' });
     bar.style.width = `${Math.max(pct, 0.5)}%`;
     const rate = l.rate > 1 ? ` · rate ${l.rate}` : '';
-    return el('tr', { class: l.op },
+    const row = el('tr', { class: l.op, 'data-layer': l.name, tabindex: '0', title: 'Show its feature maps' },
       el('th', { scope: 'row' }, l.name),
       el('td', {}, OP_LABEL[l.op]),
       el('td', {}, `${l.kernel[0]}×${l.kernel[1]} / ${l.stride}${rate}`),
@@ -178,6 +178,13 @@ function renderLayers(report, times) {
       el('td', { class: 'num' }, grouped(l.macs)),
       el('td', { class: 'num pct-cell' }, bar, `${pct.toFixed(2)}%`),
       ...timeCells(l));
+    // A row names a layer; the feature maps panel shows it for the loaded model (when it has that layer).
+    const pickLayer = () => document.dispatchEvent(new CustomEvent('layer-pick', { detail: l.name }));
+    row.addEventListener('click', pickLayer);
+    row.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') pickLayer();
+    });
+    return row;
   }));
   const totalMs = times?.reduce((sum, t) => sum + (t.ms ?? 0), 0);
   $('layers').tFoot.replaceChildren(el('tr', {},

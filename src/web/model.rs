@@ -1,30 +1,15 @@
-//! The JavaScript API (`#[wasm_bindgen]`). The only file that knows about JS; it holds no math.
-//! Every failure is thrown as a JS `Error` whose message starts with the error kind; nothing panics.
+//! The JavaScript API of the engine's build (`#[wasm_bindgen]`): models, the inspector, pixels. It holds no math.
 
+use super::{js_error, strings, to_js};
 use crate::arch::{Config, Resolution};
 use crate::classifier::{parse_labels, Classifier};
 use crate::engine::{Float, Plan};
 use crate::error::Error;
 use crate::inspect;
-use crate::preprocess::PixelFormat;
+use crate::preprocess::{resize_bilinear, Image, PixelFormat};
 use crate::tflite::import::Precision;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-
-/// A JS `Error` whose message is "kind: message" and whose own `kind` property is `e.kind()`.
-fn js_error(e: Error) -> JsValue {
-    let error = js_sys::Error::new(&format!("{}: {e}", e.kind()));
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&error, &JsValue::from_str("kind"), &JsValue::from_str(e.kind()));
-    error.into()
-}
-
-#[cfg_attr(feature = "small", optimize(size))]
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    // Plain objects, not Maps, so JS code can read fields with dots.
-    let s = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&s).map_err(|e| JsError::new(&format!("serialize: {e}")).into())
-}
 
 fn config(
     alpha: f64,
@@ -104,6 +89,28 @@ pub fn thread_count() -> usize {
 #[wasm_bindgen(js_name = kernelFamilies)]
 pub fn kernel_families() -> Vec<String> {
     crate::kernels::families::<Float>().iter().map(|k| k.name.to_string()).collect()
+}
+
+/// RGB or RGBA bytes (`channels` 3 or 4; alpha is dropped) of `width`×`height` pixels resized to
+/// `to_width`×`to_height` RGB, byte for byte as Pillow's bilinear `resize` (how the reference inputs were
+/// made). The npm wrapper uses it where there is no canvas to resize with (Node).
+#[wasm_bindgen(js_name = resizePixels)]
+#[cfg_attr(feature = "small", optimize(size))]
+pub fn resize_pixels(
+    pixels: &[u8],
+    channels: u32,
+    width: u32,
+    height: u32,
+    to_width: u32,
+    to_height: u32,
+) -> Result<Vec<u8>, JsValue> {
+    let (w, h, to) = (width as usize, height as usize, (to_width as usize, to_height as usize));
+    // RGB is read where it lies in wasm memory; RGBA loses its alpha first (one copy either way).
+    let rgb = match pixel_format(channels)? {
+        PixelFormat::Rgb => resize_bilinear(pixels, w, h, 3, to.0, to.1),
+        PixelFormat::Rgba => Image::from_rgba(w, h, pixels).and_then(|i| i.resized(to.0, to.1)).map(|i| i.rgb),
+    };
+    rgb.map_err(js_error)
 }
 
 /// Labels from a labels file's text; any other value is a typed error (the npm wrapper also takes arrays).
@@ -222,6 +229,41 @@ impl Model {
         to_js(&ranked)
     }
 
+    /// One run on RGB or RGBA bytes of the input size, keeping the named end points (TF-slim names, an array of
+    /// strings): `{probabilities: Float32Array, top: [{index, label, score}] (the k best; none for k = 0),
+    /// endPoints: {name: {shape: [h, w, c], data: Float32Array}}}`, end points as real values (dequantized for
+    /// quantized models), from the same run as the probabilities.
+    #[cfg_attr(feature = "small", optimize(size))]
+    #[wasm_bindgen(js_name = runKeeping)]
+    pub fn run_keeping(
+        &mut self,
+        pixels: &[u8],
+        channels: u32,
+        end_points: JsValue,
+        k: u32,
+    ) -> Result<JsValue, JsValue> {
+        let format = pixel_format(channels)?;
+        let names = strings(&end_points, "endPoints")?;
+        let kept = self.classifier.run_keeping(pixels, format, &names).map_err(js_error)?;
+        let maps = js_sys::Object::new();
+        for (name, (shape, data)) in names.iter().zip(&kept.end_points) {
+            let map = js_sys::Object::new();
+            let dims: js_sys::Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
+            set(&map, "shape", &dims)?;
+            set(&map, "data", &js_sys::Float32Array::from(data.as_slice()))?;
+            set(&maps, name, &map)?;
+        }
+        let top: Vec<Ranked> = crate::top_k(&kept.probabilities, k as usize)
+            .iter()
+            .map(|p| Ranked { index: p.index, label: self.classifier.label(p.index), score: p.score })
+            .collect();
+        let out = js_sys::Object::new();
+        set(&out, "probabilities", &js_sys::Float32Array::from(kept.probabilities.as_slice()))?;
+        set(&out, "top", &to_js(&top)?)?;
+        set(&out, "endPoints", &maps)?;
+        Ok(out.into())
+    }
+
     /// The embedding (`AvgPool_1a`; dequantized for quantized models) of RGB or RGBA bytes of the input size.
     #[wasm_bindgen(js_name = embeddingPixels)]
     pub fn embedding_pixels(&mut self, pixels: &[u8], channels: u32) -> Result<Vec<f32>, JsValue> {
@@ -294,4 +336,9 @@ impl Model {
             .plan_mut::<Float>()
             .ok_or_else(|| js_error(Error::shape("a quantized model takes bytes: use runPixels or runRaw")))
     }
+}
+
+/// `object[key] = value`.
+fn set(object: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    js_sys::Reflect::set(object, &JsValue::from_str(key), value).map(drop)
 }
