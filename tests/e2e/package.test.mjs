@@ -181,16 +181,31 @@ test('a cross-origin isolated Vite 7 app runs the threaded build on 2 workers', 
 });
 
 const COARSE_CLOCK = /^this page's clock steps by [0-9.]+ ms, too coarse to time relaxed SIMD against plain SIMD quickly \(cross-origin isolation makes it finer\); running the plain SIMD build$/;
-const RELAXED_SLOWER = /^relaxed SIMD's multiply-add ran slower here than a multiply then an add \([0-9.]+ against [0-9.]+ GMAC\/s\); running the plain SIMD build$/;
+const RELAXED_SLOWER = /^relaxed SIMD's multiply-add ran slower here than a multiply then an add \(([0-9.]+) against ([0-9.]+) GMAC\/s\); running the plain SIMD build$/;
+
+/**
+ * Where relaxed SIMD is timed (an isolated page in Firefox), the CPU decides: on AMD Zen 3/4 Firefox's
+ * relaxed_madd ran at 0.67-0.76x a multiply then an add, on Intel Xeon (AVX-512) at 1.12-1.41x. So either
+ * build may run; what must hold is that the choice and its note agree, and the float kernels follow it.
+ */
+function assertTimedRelaxed({ build, floatKernels }, want) {
+  const { relaxedSimd, note } = withoutCapabilities(build);
+  assertBuild(build, { ...want, relaxedSimd, note: relaxedSimd ? '' : RELAXED_SLOWER });
+  assert.equal(floatKernels, relaxedSimd ? 'relaxed-simd128' : 'simd128');
+  if (!relaxedSimd) {
+    const [, fused, unfused] = note.match(RELAXED_SLOWER).map(Number);
+    assert.ok(fused < unfused, note);
+  }
+}
 
 // The same two apps in Firefox and WebKitGTK: what each engine can do decides the build, and the build says why.
 const ENGINE_BUILDS = {
-  // Firefox validates relaxed SIMD, but its relaxed multiply-add is slower than a multiply then an add
-  // (js/peak.js measures it at load where the clock is fine enough: on the isolated page): the plain
-  // build runs, and the note gives the two rates, or says the clock was too coarse to time them.
+  // Firefox validates relaxed SIMD. On a page that is not isolated its clock is too coarse to time relaxed
+  // against plain quickly, so the plain build runs and says so; on the isolated page js/peak.js times them
+  // and the faster one runs (assertTimedRelaxed).
   firefox: {
     single: { name: 'simd', threads: 1, worker: false, sharedMemory: false, relaxedSimd: false, note: COARSE_CLOCK },
-    threaded: { name: 'threads', threads: 2, worker: true, sharedMemory: true, relaxedSimd: false, note: RELAXED_SLOWER },
+    threaded: { name: 'threads', threads: 2, worker: true, sharedMemory: true, timed: true },
     floatKernels: 'simd128',
   },
   webkit: {
@@ -215,7 +230,9 @@ for (const engine of ENGINES) {
       assert.match(single.floatTop[0].className, CAT_CLASSES);
       const threaded = await resultOf(threadedServer, e.page);
       assert.match(threaded.top[0].className, CAT_CLASSES);
-      assertBuild(threaded.build, want.threaded);
+      const { timed, ...threadedWant } = want.threaded;
+      if (timed) assertTimedRelaxed(threaded, threadedWant);
+      else assertBuild(threaded.build, threadedWant);
       assert.deepEqual(threaded.build.capabilities, capabilitiesOf(engine, true));
       assert.match(threaded.floatTop[0].className, CAT_CLASSES);
       await e.check('the Vite apps');
