@@ -87,8 +87,8 @@ pub struct Plan<D: PlanDomain = Float> {
     ping: Vec<D::Elem>,
     pong: Vec<D::Elem>,
     input: Vec<D::Elem>,
-    /// A kept end point's output, the next segment's input (see [`Plan::run_pixels_keeping`]); empty until
-    /// end points are kept, then reused.
+    /// A kept end point's output, the next segment's input (see [`Plan::run_pixels_keeping`]): empty until
+    /// end points are kept, then a third buffer of the ping-pong pair's size, swapped with `ping`.
     carry: Vec<D::Elem>,
     outputs: Outputs<D::Elem>,
     embedding: Vec<f32>,
@@ -224,7 +224,7 @@ impl<D: PlanDomain> Plan<D> {
     /// Runs the whole network on pixels of the input size and keeps, from the same run, the outputs of the
     /// layers at `keep` (indices into [`Plan::layers`], any order) as real values, NHWC (dequantized for
     /// quantized models): feature maps beside the probabilities, with no second inference. Runs in segments
-    /// that end at each kept layer, whose output (copied out of the ping-pong buffers) feeds the next.
+    /// that end at each kept layer, whose output (swapped out of the ping-pong buffers) feeds the next.
     #[cfg_attr(feature = "small", optimize(size))]
     pub fn run_pixels_keeping(
         &mut self,
@@ -249,10 +249,13 @@ impl<D: PlanDomain> Plan<D> {
             for (slot, _) in kept.iter_mut().zip(keep).filter(|(_, &k)| k == stop) {
                 D::activation(&self.edges, stop, out, slot)?;
             }
-            // The next segment's input: the ping-pong buffers are overwritten as it runs.
+            // The next segment's input leaves the ping-pong pair, which that segment overwrites: swapped out,
+            // not copied (carry is allocated once, at their size).
             if stop != last {
-                self.carry.clear();
-                self.carry.extend_from_slice(out);
+                if self.carry.len() < self.ping.len() {
+                    self.carry = budget::buffer(self.ping.len())?;
+                }
+                std::mem::swap(&mut self.carry, &mut self.ping);
             }
             start = stop + 1;
         }
